@@ -1,0 +1,21 @@
+// Copies the browser builds of the npm front-end packages into static/vendor/ (git-ignored),
+// where Django's static files pick them up. Run by `npm ci` (postinstall).
+import { copyFileSync, mkdirSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const files = [
+  ["node_modules/htmx.org/dist/htmx.min.js", "static/vendor/htmx/htmx.min.js"],
+];
+
+for (const [from, to] of files) {
+  const source = join(root, from);
+  if (!existsSync(source)) {
+    console.error(`copy-vendor: ${from} is missing; run npm ci`);
+    process.exit(1);
+  }
+  mkdirSync(dirname(join(root, to)), { recursive: true });
+  copyFileSync(source, join(root, to));
+  console.log(`copy-vendor: ${to}`);
+}

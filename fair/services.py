@@ -1,0 +1,26 @@
+"""Writes of the fair core (accounts and preferences)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from fair.models import User, validate_time_zone
+
+
+@transaction.atomic
+def user_preferences_update(*, user: User, full_name: str, language: str, time_zone: str) -> User:
+    """Save the account's display name, language and time zone (an empty zone means: follow
+    the browser)."""
+    if time_zone:
+        validate_time_zone(time_zone)
+    user.full_name = full_name.strip()
+    user.language = language
+    user.time_zone = time_zone
+    user.full_clean(exclude=["password", "email"])
+    user.save(update_fields=["full_name", "language", "time_zone"])
+    return user
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    user.language = language
+    user.save(update_fields=["language"])

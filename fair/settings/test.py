@@ -1,0 +1,28 @@
+"""Test settings: the base settings with things sped up, nothing else changed.
+
+The suite runs on real PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set (CI and
+`make test` set them)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("DJANGO_SECURE", "0")
+os.environ.setdefault("REDIS_KEY_PREFIX", f"cloudfair-test-{os.getpid()}")
+
+from .base import *  # noqa: E402,F403
+
+# Fast hashing: password strength is not what the tests measure.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303 (tests only)
+
+# Unit tests run tasks in-process; tests of the real worker start one explicitly.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = BASE_DIR / "media-test"  # noqa: F405
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

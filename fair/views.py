@@ -1,0 +1,86 @@
+"""Pages of the fair core: home, account preferences, language and time-zone switches."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from fair.forms import UserPreferencesForm
+from fair.middleware import SESSION_TIME_ZONE_KEY
+from fair.models import available_time_zones
+from fair.selectors import category_tree
+from fair.services import user_language_set, user_preferences_update
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "fair/home.html", {"categories": category_tree()})
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+def account_preferences(request: HttpRequest) -> HttpResponse:
+    form = UserPreferencesForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        user_preferences_update(
+            user=request.user,
+            full_name=form.cleaned_data["full_name"],
+            language=form.cleaned_data["language"],
+            time_zone=form.cleaned_data["time_zone"],
+        )
+        translation.activate(request.user.language)
+        messages.success(request, _("Your preferences are saved."))
+        response = redirect("account_preferences")
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, request.user.language, samesite="Lax", httponly=True
+        )
+        return response
+    return render(request, "fair/account_preferences.html", {"form": form})
+
+
+@require_POST
+def time_zone_detected(request: HttpRequest) -> HttpResponse:
+    """The browser reports its IANA zone once per session (static/fair/js/base.js); it is
+    used for visitors and for signed-in users who chose no zone of their own."""
+    name = request.POST.get("time_zone", "")
+    if name not in available_time_zones():
+        return HttpResponseBadRequest(_("Unknown time zone."))
+    request.session[SESSION_TIME_ZONE_KEY] = name
+    return JsonResponse({"time_zone": name})
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The language switcher: remembered in a cookie, and on the account when signed in."""
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    if language not in dict(settings.LANGUAGES):
+        messages.error(request, _("That language is not available."))
+        return redirect(next_url)
+    if request.user.is_authenticated:
+        user_language_set(user=request.user, language=language)
+    response = redirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response

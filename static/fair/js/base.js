@@ -1,0 +1,42 @@
+// Site-wide behaviour, loaded on every page as an ES module (no inline scripts: strict CSP).
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+// Tell the server the browser's time zone once per session, so times are shown in the
+// visitor's own zone (signed-in users with a zone in their profile keep theirs).
+async function reportTimeZone() {
+  const body = document.body;
+  if (body.dataset.timeZoneSource !== "fair") return;
+  let zone;
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch {
+    return;
+  }
+  if (!zone || sessionStorage.getItem("cloudfair.tzReported") === zone) return;
+  const form = new URLSearchParams({ time_zone: zone });
+  const response = await fetch(body.dataset.timeZoneUrl, {
+    method: "POST",
+    headers: { "X-CSRFToken": csrfToken() },
+    body: form,
+    credentials: "same-origin",
+  });
+  if (response.ok) {
+    sessionStorage.setItem("cloudfair.tzReported", zone);
+    window.location.reload();
+  }
+}
+
+// Selects marked data-autosubmit submit their form on change (the button stays for
+// keyboard and no-script users).
+function wireAutosubmit() {
+  for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+    select.addEventListener("change", () => select.form.requestSubmit());
+  }
+}
+
+wireAutosubmit();
+reportTimeZone().catch(() => {});
