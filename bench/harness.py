@@ -52,8 +52,18 @@ def daphne_server(env: dict[str, str], timeout: float = 20.0):
     """Start ``daphne fair.asgi:application`` on a free loopback port; yield its base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "--verbosity", "0",
-         "fair.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--verbosity",
+            "0",
+            "fair.asgi:application",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -104,8 +114,9 @@ def summarise(latencies_s: list[float], wall_s: float, errors: int = 0, **extra)
 def print_table(title: str, scenarios: dict[str, dict], columns: list[str]) -> None:
     print(f"\n{title}")
     header = ["scenario", *columns]
-    rows = [[name, *(str(result.get(col, "")) for col in columns)]
-            for name, result in scenarios.items()]
+    rows = [
+        [name, *(str(result.get(col, "")) for col in columns)] for name, result in scenarios.items()
+    ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
     print(line)

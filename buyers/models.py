@@ -53,3 +53,23 @@ class BuyerProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company} ({self.user.email})"
+
+
+class Follow(models.Model):
+    """A buyer follows a booth (exhibitor). ``Exhibitor.follower_count`` is kept in step by
+    buyers.services."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    exhibitor = models.ForeignKey(
+        "exhibitors.Exhibitor", on_delete=models.CASCADE, related_name="follows"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "exhibitor"], name="follow_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.exhibitor}"

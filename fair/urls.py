@@ -1,8 +1,10 @@
 """Every URL of the platform. Apps own their own ``urls.py``; this file only mounts them."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from buyers import views as buyer_views
@@ -62,7 +64,17 @@ urlpatterns = [
     path("preferences/time-zone/", views.time_zone_detected, name="time_zone_detected"),
     path("preferences/language/", views.language_set, name="language_set"),
     path("api/v1/", include(api_patterns)),
+    path("api/v1/", include("exhibitors.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("admin/", admin.site.urls),
+    path("", include("exhibitors.urls")),
 ]
+
+if not settings.AWS_STORAGE_BUCKET_NAME:
+    # Local file storage (embedded default, development): public media served by Django.
+    # Uploads are re-encoded on the way in and carry server-generated names; private files
+    # live in another folder that has no URL at all.
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]

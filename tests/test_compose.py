@@ -122,6 +122,10 @@ def test_compose_app_services_env_shares_database_and_redis(tmp_path):
         assert envs[name]["DJANGO_ALLOWED_HOSTS"] == "fair.example.com,web"
         assert envs[name]["AWS_S3_ENDPOINT_URL"] == "http://storage:8333"
     assert envs["web"] == envs["worker"] == envs["beat"]
+    assert (
+        services["media"]["environment"]["MEDIA_STREAM_CALLBACK_SECRET"]
+        == (envs["web"]["MEDIA_STREAM_CALLBACK_SECRET"])
+    )
 
 
 def test_compose_file_depends_on_missing_service_fails(tmp_path):

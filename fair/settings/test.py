@@ -21,6 +21,11 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = BASE_DIR / "media-test"  # noqa: F405
+if not AWS_STORAGE_BUCKET_NAME:  # noqa: F405
+    STORAGES["private"] = {  # noqa: F405
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(BASE_DIR / "media-test-private")},  # noqa: F405
+    }
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }

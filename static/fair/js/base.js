@@ -25,6 +25,8 @@ async function reportTimeZone() {
     credentials: "same-origin",
   });
   if (response.ok) {
+    // Read the answer to its end first: reloading with it unread aborts the request.
+    await response.text();
     sessionStorage.setItem("cloudfair.tzReported", zone);
     window.location.reload();
   }
