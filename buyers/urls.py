@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from buyers import views
 
@@ -6,4 +6,5 @@ app_name = "buyers"
 
 urlpatterns = [
     path("profile/", views.profile_edit, name="profile"),
+    path("", include("buyers.urls_follow")),
 ]

@@ -94,7 +94,8 @@ def access_product(*, user: User, product_id: int, for_update: bool = False) -> 
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     product = queryset.filter(pk=product_id).first()
-    if product is None:
+    if product is None or membership_get(user=user, exhibitor_id=product.exhibitor_id) is None:
+        # The same answer whether the product is missing or another company's.
         raise NotFound("No such product.")
     access_exhibitor(user=user, exhibitor_id=product.exhibitor_id, edit=True)
     return product

@@ -69,3 +69,18 @@ def exhibitor_status_email(*, exhibitor_id: int, status: str) -> int:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [member.user.email])
         sent += 1
     return sent
+
+
+# The bulk-import task lives with the importer; importing it here registers it with the
+# worker (Celery autodiscovers tasks.py modules only).
+from exhibitors.imports import import_job_run  # noqa: E402,F401
+from exhibitors.visits import visits_flush_task  # noqa: E402,F401 (registers the beat task)
+
+
+@shared_task
+def search_words_refresh() -> int:
+    """Recount the search word list (autocomplete and typo correction) from public
+    products. Idempotent; run hourly by beat."""
+    from exhibitors.search import search_words_refresh as refresh
+
+    return refresh()

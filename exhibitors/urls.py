@@ -32,12 +32,8 @@ urlpatterns = [
         manage.product_publish,
         name="product_publish",
     ),
-    path(
-        "exhibit/products/<int:product_id>/delete/", manage.product_delete, name="product_delete"
-    ),
-    path(
-        "exhibit/products/<int:product_id>/images/", manage.product_images, name="product_images"
-    ),
+    path("exhibit/products/<int:product_id>/delete/", manage.product_delete, name="product_delete"),
+    path("exhibit/products/<int:product_id>/images/", manage.product_images, name="product_images"),
     path(
         "exhibit/images/<int:image_id>/remove/",
         manage.product_image_remove,

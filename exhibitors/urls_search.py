@@ -1,3 +1,11 @@
-"""Placeholder: filled in by its own work item."""
+"""Catalogue search (public): the page and its autocomplete, in the ``exhibitors``
+namespace."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from exhibitors.views import search
+
+urlpatterns = [
+    path("search/", search.search, name="search"),
+    path("search/suggest/", search.suggest, name="search_suggest"),
+]

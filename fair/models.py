@@ -47,7 +47,9 @@ class UserManager(BaseUserManager["User"]):
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).strip(), **extra)
         user.set_password(password)
-        user.full_clean(exclude=["password"], validate_unique=False)
+        # The database constraint on Lower(email) decides uniqueness (callers turn its
+        # IntegrityError into a message), so constraints are not pre-checked here.
+        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
         user.save(using=self._db)
         return user
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
@@ -84,3 +85,35 @@ def language_set(request: HttpRequest) -> HttpResponse:
         secure=settings.SESSION_COOKIE_SECURE,
     )
     return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view; a successful reset also lifts any log-in lockout of the account, the
+    documented way back in for a user whose account an attacker keeps locked."""
+
+    def form_valid(self, form):
+        from axes.utils import reset
+
+        response = super().form_valid(form)
+        reset(username=form.user.email.lower())
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's view; links use FAIR_SITE_DOMAIN when set, never a Host header alone."""
+
+    def form_valid(self, form):
+        if not settings.FAIR_SITE_DOMAIN:
+            return super().form_valid(form)
+        form.save(
+            domain_override=settings.FAIR_SITE_DOMAIN,
+            use_https=self.request.is_secure() or settings.SECURE,
+            token_generator=self.token_generator,
+            from_email=self.from_email,
+            email_template_name=self.email_template_name,
+            subject_template_name=self.subject_template_name,
+            request=self.request,
+            html_email_template_name=self.html_email_template_name,
+            extra_email_context=self.extra_email_context,
+        )
+        return redirect(self.get_success_url())

@@ -21,7 +21,14 @@ ALLOWED_APP_IMPORTS = {
     "negotiations": frozenset({"fair", "exhibitors", "buyers", "livestream"}),
 }
 # The project wiring mounts every app's URLs, consumers and settings: it may import anything.
-WIRING_MODULES = ("fair.urls", "fair.asgi", "fair.routing", "fair.settings")
+# seed_demo loads a demo fair into every app and is declared a composition root in its source.
+WIRING_MODULES = (
+    "fair.urls",
+    "fair.asgi",
+    "fair.routing",
+    "fair.settings",
+    "fair.management.commands.seed_demo",
+)
 DOMAIN_MODULES = frozenset({"models", "services", "selectors", "tasks"})
 INTERFACE_MODULES = frozenset({"views", "api", "forms", "consumers"})
 
@@ -224,6 +231,17 @@ def test_check_source_wiring_modules_may_import_any_app():
     assert check_source(source, "fair/urls.py") == []
     assert check_source(source, "fair/routing.py") == []
     assert check_source(source, "fair/settings/base.py") == []
+    assert check_source(source, "fair/management/commands/seed_demo.py") == []
+
+
+def test_check_source_other_fair_management_command_importing_buyers_is_reported():
+    source = "from buyers.services import buyer_sign_up\n"
+
+    violations = check_source(source, "fair/management/commands/other.py")
+
+    assert [(v.imported, v.rule) for v in violations] == [
+        ("buyers.services", "fair may import no other app")
+    ]
 
 
 def test_check_source_domain_module_importing_views_is_reported():

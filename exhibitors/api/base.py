@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -31,15 +32,19 @@ def validation_error_detail(error: DjangoValidationError, *, field: str | None =
     return {field or non_field_key: error.messages}
 
 
+# No docstring on purpose: drf-spectacular would show it as every subclass's description.
 class ExhibitorsApiView(APIView):
-    """Base of the exhibitors API views."""
-
     #: Where a Django ValidationError without field names is reported.
     error_field: str | None = None
 
     def handle_exception(self, exc):
         if isinstance(exc, DjangoValidationError):
             exc = exceptions.ValidationError(validation_error_detail(exc, field=self.error_field))
+        elif isinstance(exc, Http404):
+            # One answer for "missing" and "not yours", whichever selector raised it: the
+            # messages differ ("No such product." / "No such exhibitor.") and would tell an
+            # outsider that another company's product id exists.
+            exc = exceptions.NotFound()
         return super().handle_exception(exc)
 
 

@@ -25,7 +25,12 @@ from exhibitors.api.serializers import (
     PublishInputSerializer,
 )
 from exhibitors.models import ProductImage
-from exhibitors.selectors import access_exhibitor, booth_for_staff, products_of_exhibitor_for_staff
+from exhibitors.selectors import (
+    access_exhibitor,
+    access_product,
+    booth_for_staff,
+    products_of_exhibitor_for_staff,
+)
 from exhibitors.services import (
     booth_publish,
     booth_update,
@@ -77,6 +82,8 @@ class BoothUpdateApi(ExhibitorsApiView):
         responses=BoothStaffOutputSerializer,
     )
     def patch(self, request, exhibitor_id: int):
+        # Access first: an outsider gets 404 before any input is judged.
+        access_exhibitor(user=request.user, exhibitor_id=exhibitor_id, edit=True)
         data = BoothUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -101,6 +108,8 @@ class BoothPublishApi(ExhibitorsApiView):
         responses=BoothStaffOutputSerializer,
     )
     def post(self, request, exhibitor_id: int):
+        # Access first: an outsider gets 404 before any input is judged.
+        access_exhibitor(user=request.user, exhibitor_id=exhibitor_id, edit=True)
         data = PublishInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         booth = booth_publish(
@@ -158,6 +167,8 @@ class ProductCreateApi(ExhibitorsApiView):
         responses={201: ProductStaffOutputSerializer},
     )
     def post(self, request, exhibitor_id: int):
+        # Access first: an outsider gets 404 before any input is judged.
+        access_exhibitor(user=request.user, exhibitor_id=exhibitor_id, edit=True)
         data = ProductInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         product = product_create(
@@ -181,6 +192,8 @@ class ProductUpdateApi(ExhibitorsApiView):
         responses=ProductStaffOutputSerializer,
     )
     def patch(self, request, product_id: int):
+        # Access first: an outsider gets 404 before any input is judged.
+        access_product(user=request.user, product_id=product_id)
         data = ProductInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         product = product_update(user=request.user, product_id=product_id, data=data.validated_data)
@@ -198,6 +211,8 @@ class ProductPublishApi(ExhibitorsApiView):
         responses=ProductStaffOutputSerializer,
     )
     def post(self, request, product_id: int):
+        # Access first: an outsider gets 404 before any input is judged.
+        access_product(user=request.user, product_id=product_id)
         data = PublishInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         product = product_publish(
@@ -238,6 +253,8 @@ class ProductImageUploadApi(ExhibitorsApiView):
         responses={201: ProductImageOutputSerializer},
     )
     def post(self, request, product_id: int):
+        # Access first: an outsider gets 404 before any input is judged.
+        access_product(user=request.user, product_id=product_id)
         data = ProductImageUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         image = product_image_add(
@@ -299,6 +316,8 @@ class ProductModelUploadApi(ExhibitorsApiView):
         responses=ProductStaffOutputSerializer,
     )
     def post(self, request, product_id: int):
+        # Access first: an outsider gets 404 before any input is judged.
+        access_product(user=request.user, product_id=product_id)
         data = ProductModelUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         product = product_model_set(

@@ -97,6 +97,8 @@ class ExhibitorProfileUpdateApi(ExhibitorsApiView):
         responses=MyExhibitorOutputSerializer,
     )
     def patch(self, request, exhibitor_id: int):
+        # Access first: an outsider gets 404 before any input is judged.
+        access_exhibitor(user=request.user, exhibitor_id=exhibitor_id, edit=True)
         data = ExhibitorProfileInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         exhibitor = exhibitor_profile_update(
@@ -130,6 +132,8 @@ class StaffInviteApi(ExhibitorsApiView):
         responses={201: InvitationOutputSerializer},
     )
     def post(self, request, exhibitor_id: int):
+        # Access first: an outsider gets 404 before any input is judged.
+        access_exhibitor(user=request.user, exhibitor_id=exhibitor_id, edit=True)
         data = StaffInviteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         invitation = staff_invite(

@@ -63,6 +63,8 @@ class ImportJobCreateApi(ExhibitorsApiView):
         responses={202: ImportJobOutputSerializer},
     )
     def post(self, request, exhibitor_id: int):
+        # Access first: an outsider gets 404 before any input is judged.
+        access_exhibitor(user=request.user, exhibitor_id=exhibitor_id, edit=True)
         data = ImportJobInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = import_job_start(

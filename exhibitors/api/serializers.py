@@ -385,6 +385,9 @@ class ExhibitorProfileInputSerializer(serializers.Serializer):
 
 
 class ExhibitorApplyInputSerializer(ExhibitorProfileInputSerializer):
+    main_categories = CategorySlugField(
+        many=True, allow_empty=False, help_text="Slugs of top-level product categories."
+    )
     business_licence = serializers.FileField(
         required=False,
         help_text="PDF or JPEG/PNG/WebP image; seen only by the reviewing organisers.",

@@ -3,12 +3,13 @@
 One view per operation (HackSoft style): reads are GET, creations POST, edits PATCH, actions
 (publish, invite, role) POST, deletions DELETE.
 
-* ``exhibitors/``, ``products/``: public reads of approved exhibitors and published products
+* ``exhibitors/``, ``products/``, ``search/``: public reads of approved exhibitors and
+  published products
 * ``exhibit/...``: the caller's own companies, booths, catalogues and imports (staff only)"""
 
 from django.urls import path
 
-from exhibitors.api import catalogue, company, import_jobs, public
+from exhibitors.api import catalogue, company, import_jobs, public, search
 
 urlpatterns = [
     # Public reads
@@ -24,6 +25,9 @@ urlpatterns = [
     path(
         "products/<int:product_id>/", public.ProductDetailApi.as_view(), name="api_product_detail"
     ),
+    # Search (views of exhibitors.api.search, part B)
+    path("search/", search.ProductSearchApi.as_view(), name="api_search"),
+    path("search/suggest/", search.ProductSuggestApi.as_view(), name="api_search_suggest"),
     # The caller's companies and staff
     path("exhibit/exhibitors/", company.MembershipListApi.as_view(), name="api_membership_list"),
     path(

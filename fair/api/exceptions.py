@@ -1,9 +1,13 @@
-"""DRF error answers: ApplicationError becomes a 400 with a readable ``detail``."""
+"""DRF error answers: ApplicationError and Django ValidationError become 400s with readable
+messages."""
 
 from __future__ import annotations
 
-from rest_framework import status
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from fair.exceptions import ApplicationError
@@ -15,4 +19,14 @@ def exception_handler(exc, context):
             {"detail": exc.message, "code": exc.code, **exc.extra},
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, DjangoValidationError):
+        # A service's model validation: a 400 with the messages per field.
+        if hasattr(exc, "error_dict"):
+            detail = {
+                (api_settings.NON_FIELD_ERRORS_KEY if name == NON_FIELD_ERRORS else name): msgs
+                for name, msgs in exc.message_dict.items()
+            }
+        else:
+            detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+        exc = exceptions.ValidationError(detail)
     return drf_exception_handler(exc, context)

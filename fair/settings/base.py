@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -188,13 +189,21 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
+# The host put in emailed links (password reset, invitations). Empty: the request's host,
+# which ALLOWED_HOSTS has already checked. Set it in production (e.g. fair.example.com).
+FAIR_SITE_DOMAIN = env_str("FAIR_SITE_DOMAIN")
 
-# Login throttling (django-axes): the 11th bad password for one account, or from one address,
-# within 15 minutes is refused; the lock lifts by itself when the window has passed.
+# Login throttling (django-axes): after 10 bad passwords for one account, or from one address,
+# within 15 minutes, further attempts are refused (the 10th already gets the lockout page);
+# the lock lifts by itself 15 minutes after the last failure before it, and a password reset
+# lifts it at once.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# Failures while locked do not extend the lock: an attacker trying one password every few
+# minutes cannot keep the real owner out for good (SECURITY B3).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_USERNAME_FORM_FIELD = "username"
@@ -232,13 +241,6 @@ if SECURE and env_bool("DJANGO_BEHIND_PROXY", True):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Health checks and the media server's plain-HTTP callbacks inside the cluster.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livestream/media/"]
-
-# Content-Security-Policy: no inline script or style anywhere, so it can be this strict.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "media-src 'self' blob: https:; connect-src 'self' ws: wss: https:; font-src 'self'; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
 
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now: bare domains become https://
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -313,6 +315,30 @@ STORAGES = {
     },
 }
 
+# Where uploaded media is served from, for the Content-Security-Policy: this site itself for
+# local storage, else the S3 endpoint's origin (path-style addressing).
+if AWS_STORAGE_BUCKET_NAME:
+    _endpoint = env_str("AWS_S3_ENDPOINT_URL") or (
+        f"https://s3.{env_str('AWS_S3_REGION_NAME', 'us-east-1')}.amazonaws.com"
+    )
+    _parsed_endpoint = urlsplit(_endpoint)
+    MEDIA_ORIGIN = f"{_parsed_endpoint.scheme}://{_parsed_endpoint.netloc}"
+else:
+    MEDIA_ORIGIN = ""
+
+# Content-Security-Policy: no inline script or style anywhere, so it can be this strict.
+# The one hash is the <style> element @google/model-viewer 4.4.0 puts in its shadow root
+# (it changes with that package's version: update it when upgrading).
+MODEL_VIEWER_STYLE_HASH = "'sha256-PXtZZkJMMyc18o/DN1ZEFOJ2qEGq95IQbVaJFMOXOb0='"
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'self'; script-src 'self'; style-src 'self' {MODEL_VIEWER_STYLE_HASH}; "
+    f"img-src 'self' data: blob: {MEDIA_ORIGIN}; "
+    f"media-src 'self' blob: https: {MEDIA_ORIGIN}; "
+    f"connect-src 'self' ws: wss: https: {MEDIA_ORIGIN}; "
+    "font-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
 # --- Cache, channel layer, Celery ---
 
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "cloudfair")
@@ -343,7 +369,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "memory://")
+    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "memory://localhost/")
     CELERY_TASK_ALWAYS_EAGER = True
 
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -359,6 +385,14 @@ CELERY_BEAT_SCHEDULE = {
     "sessions-clear-expired": {
         "task": "fair.tasks.sessions_clear_expired",
         "schedule": timedelta(hours=6),
+    },
+    "visits-flush": {
+        "task": "exhibitors.visits_flush",
+        "schedule": timedelta(minutes=1),
+    },
+    "search-words-refresh": {
+        "task": "exhibitors.tasks.search_words_refresh",
+        "schedule": timedelta(hours=1),
     },
     "login-attempts-prune": {
         "task": "fair.tasks.login_attempts_prune",
@@ -424,5 +458,6 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
     },
 }

@@ -49,6 +49,7 @@ from playwright.sync_api import ConsoleMessage, Page, Request, expect
 from tests.e2e.liveserver import DaphneServer, ServerError, database_url
 
 E2E_DIR = Path(__file__).resolve().parent
+_SERVER_LOG_START = pytest.StashKey[tuple[DaphneServer, int]]()
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root in a container: Chromium's sandbox cannot start there
@@ -96,19 +97,22 @@ def _allow_orm_under_playwright_loop() -> Iterator[None]:
     start of the ``playwright`` fixture to the end of the session, so Django's
     ``async_unsafe`` guard sees a running loop and raises SynchronousOnlyOperation for every
     query, although all the code involved is plain synchronous code. DJANGO_ALLOW_ASYNC_UNSAFE
-    switches the guard off. It is set from the first browser test on (they run last, see
-    ``pytest_collection_modifyitems``) rather than in this module's import, so the guard
-    keeps protecting the rest of the suite; session-wide rather than per test because
-    pytest-django's ``django_db`` marker sets up (and flushes) the database *before* any
-    function-scoped fixture of ours could set it. The Daphne server never gets it
-    (``daphne_server`` removes it from the server's environment): the app stays checked."""
+    switches the guard off. (Side effect worth knowing: with a loop running, Django hands this
+    thread a separate set of connection objects, see ``reference_data``.)
+
+    It is set from the first browser test on (they run last, see
+    ``pytest_collection_modifyitems``), not at this module's import, so the guard keeps
+    protecting the rest of the suite. Session-wide rather than per test because pytest-django's
+    ``django_db`` marker sets up (and flushes) the database before any function-scoped fixture
+    of ours could set it. The Daphne server never gets it (``daphne_server`` drops it from the
+    server's environment): the app's own code stays checked."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield
 
 
 @pytest.fixture(scope="session")
-def playwright(django_db_setup, playwright):  # noqa: ARG001 (ordering only)
+def playwright(django_db_setup, playwright):  # (ordering only)
     """pytest-playwright's ``playwright``, started after the test database exists, so it is
     stopped *before* pytest-django drops that database: while it runs, its loop is marked as
     running and Django's DROP DATABASE would be refused (see ``_allow_orm_...`` above)."""
@@ -120,7 +124,7 @@ def playwright(django_db_setup, playwright):  # noqa: ARG001 (ordering only)
 
 @pytest.fixture(scope="session")
 def daphne_server(
-    django_db_setup,  # noqa: ARG001 (the test database must exist, and outlive the server)
+    django_db_setup,  # (the test database must exist, and outlive the server)
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[DaphneServer]:
     """Daphne serving ``fair.asgi:application`` (HTTP and websockets) for the whole session.
@@ -171,19 +175,38 @@ def base_url(daphne_server: DaphneServer) -> str:
 
 
 @pytest.fixture
-def live_server_url(transactional_db, daphne_server: DaphneServer) -> str:  # noqa: ARG001
+def live_server_url(
+    request: pytest.FixtureRequest, transactional_db, daphne_server: DaphneServer
+) -> str:
     """The live server's base URL (``http://127.0.0.1:<port>``, no trailing slash) for one
     test, on ``transactional_db`` (why: see the module docstring). Fails at once, with the
-    server's output, if the server has died."""
+    server's output, if the server has died. If the test fails, its report gets a section
+    "Daphne server output" with what the server logged during the test (tracebacks of 500s,
+    the access log), see ``pytest_runtest_makereport``."""
     try:
         daphne_server.check_alive()
     except ServerError as exc:
         pytest.fail(str(exc), pytrace=False)
+    request.node.stash[_SERVER_LOG_START] = (daphne_server, daphne_server.log_size())
     return daphne_server.url
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Attach the server's output during a failed browser test to its report: a page that
+    shows "500 Internal Server Error" in the browser has its traceback only there."""
+    report = yield
+    start = item.stash.get(_SERVER_LOG_START, None)
+    if start is not None and report.failed:
+        server, offset = start
+        report.sections.append(
+            (f"Daphne server output ({report.when})", server.log_since(offset) or "(none)")
+        )
+    return report
+
+
 @pytest.fixture
-def new_context(live_server_url, new_context):  # noqa: ARG001 (ordering only)
+def new_context(live_server_url, new_context):  # (ordering only)
     """pytest-playwright's context factory, made to depend on ``live_server_url``.
 
     So every browser test gets the server and ``transactional_db``, and pytest closes the
@@ -208,11 +231,13 @@ def reference_data(request: pytest.FixtureRequest) -> None:
     """Reload the rows data migrations put in the database (category tree, organisers group).
 
     ``transactional_db`` empties every table after each test, migration-loaded rows included.
-    pytest-django's ``serialized_rollback=True`` would restore them, but it breaks as soon as
-    any other transactional test without it has run earlier in the session: that flush
-    recreates content types and permissions with new ids, and restoring the serialized copy
-    then fails on their unique constraints. Running the migrations' own forward functions
-    against the current models does not depend on test order (and takes ~0.1 s)."""
+    pytest-django's ``serialized_rollback=True`` does NOT bring them back in browser tests
+    (tried: the second test saw 0 categories). Django keeps database connections in a
+    "thread-critical" asgiref Local, which switches to a separate context-local slot as soon as
+    an event loop runs in the thread; once Playwright's loop is marked running, the test sees
+    fresh connection objects without the serialized copy that ``django_db_setup`` stored on
+    the old one, so nothing is restored (silently). Running the migrations' own idempotent
+    forward functions against the current models works whatever the test order (~0.1 s)."""
     if "transactional_db" not in request.fixturenames:
         return
     request.getfixturevalue("transactional_db")
@@ -258,10 +283,17 @@ def visit(page: Page) -> Callable[[str], Page]:
     ``Intl...timeZone`` to /preferences/time-zone/ and reloads. ``visit`` waits for the
     reloaded page (source "browser", or "profile" for a user with a zone of their own), so
     the test never types into a page that is about to be replaced. Later navigations in the
-    same test do not report again: use ``page.goto`` for them."""
+    same test do not report again: use ``page.goto`` for them. Fails at once if the page
+    answers with an error status (the server's traceback is in the test report)."""
 
     def _visit(path: str) -> Page:
-        page.goto(path)
+        response = page.goto(path)
+        if response is not None and not response.ok:
+            pytest.fail(
+                f"GET {path} answered {response.status} {response.status_text}: visit() is for "
+                "pages of the site (open error pages with page.goto).",
+                pytrace=False,
+            )
         expect(page.locator("body")).to_have_attribute(
             "data-time-zone-source", re.compile(r"^(browser|profile)$")
         )

@@ -119,7 +119,7 @@ class DaphneServer:
             stdin=subprocess.DEVNULL,
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -171,6 +171,23 @@ class DaphneServer:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+    def log_size(self) -> int:
+        """How many bytes of output the server has written so far (see ``log_since``)."""
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def log_since(self, offset: int, chars: int = LOG_TAIL_CHARS) -> str:
+        """The server's output written after ``offset`` bytes (its last ``chars`` characters)."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(offset)
+                text = log.read().decode("utf-8", errors="replace")
+        except OSError as exc:
+            return f"(no server output: {exc})"
+        return text if len(text) <= chars else "…" + text[-chars:]
 
     def log_tail(self, chars: int = LOG_TAIL_CHARS) -> str:
         try:

@@ -450,3 +450,44 @@ def test_preferences_page_anonymous_redirects_to_login(client):
 
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('login')}?next={reverse('account_preferences')}"
+
+
+@pytest.mark.django_db
+def test_password_reset_lifts_account_lockout_at_once(client):
+    make_buyer(email="anne@example.test")
+    for n in range(FAILURE_LIMIT):
+        log_in(client, "anne@example.test", f"wrong-password-{n}", address="10.0.0.9")
+    assert log_in(client, "anne@example.test", PASSWORD, address="10.0.0.8").status_code == 429
+
+    client.post(reverse("password_reset"), {"email": "anne@example.test"})
+    link = RESET_LINK.search(mail.outbox[0].body).group(1)
+    set_password_url = client.get(link)["Location"]
+    new_password = "a-brand-new-passphrase-42"
+    client.post(set_password_url, {"new_password1": new_password, "new_password2": new_password})
+
+    assert log_in(client, "anne@example.test", new_password, address="10.0.0.8").status_code == 302
+
+
+@pytest.mark.django_db
+def test_login_failures_during_lockout_do_not_extend_it(client):
+    make_buyer(email="anne@example.test")
+    for n in range(FAILURE_LIMIT):
+        log_in(client, "anne@example.test", f"wrong-password-{n}")
+    age_login_attempts(minutes=14)
+    # An attacker keeps trying while the account is locked ...
+    assert log_in(client, "anne@example.test", "still-wrong").status_code == 429
+    age_login_attempts(minutes=16)
+    # ... and the owner is let in once 15 minutes have passed since the lock began.
+    assert log_in(client, "anne@example.test", PASSWORD).status_code == 302
+
+
+@pytest.mark.django_db
+def test_password_reset_link_uses_fair_site_domain_not_host_header(client, settings):
+    settings.FAIR_SITE_DOMAIN = "fair.example.com"
+    settings.ALLOWED_HOSTS = ["testserver", "other.example"]
+    make_buyer(email="anne@example.test")
+    client.post(
+        reverse("password_reset"), {"email": "anne@example.test"}, HTTP_HOST="other.example"
+    )
+    assert "://fair.example.com/accounts/reset/" in mail.outbox[0].body
+    assert "other.example" not in mail.outbox[0].body

@@ -90,7 +90,7 @@ def test_settings_embedded_default_without_urls_uses_in_process_backends():
     assert values["channel_layer"] == "channels.layers.InMemoryChannelLayer"
     assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert values["eager"] is True
-    assert values["broker"] == "memory://"
+    assert values["broker"].startswith("memory://")
     assert values["storage"] == "django.core.files.storage.FileSystemStorage"
     assert values["allowed_hosts"] == ["127.0.0.1", "localhost", "[::1]"]
 

@@ -11,8 +11,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+# A composition root like fair/urls.py: the one fair module allowed to reach every app.
 from buyers.models import BuyerProfile
 from buyers.services import buyer_sign_up
+from exhibitors.demo import demo_exhibitors_load
 from fair.models import ORGANISERS_GROUP, Category, FairEdition, User
 from fair.selectors import fair_edition_cache_clear
 
@@ -80,9 +82,14 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with a published password; it runs only with "
                 "DJANGO_DEBUG=1 (or --allow-without-debug on a throw-away machine)."
             )
+        # Demo approvals and invitations would print their emails: not for this console.
+        settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
         edition = self._edition()
         organiser = self._organiser()
         buyers = [self._buyer(*row) for row in DEMO_BUYERS]
+        exhibitor_logins = demo_exhibitors_load(
+            organiser=organiser, make_user=self._plain_user, password=DEMO_PASSWORD
+        )
         fair_edition_cache_clear()
 
         self.stdout.write(self.style.SUCCESS(f"Demo fair ready: {edition.name}"))
@@ -93,6 +100,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  organiser  {organiser.email}")
         for user in buyers:
             self.stdout.write(f"  buyer      {user.email}  ({user.time_zone})")
+        for email, what in exhibitor_logins:
+            self.stdout.write(f"  exhibitor  {email}  ({what})")
 
     def _edition(self) -> FairEdition:
         # Ten days, 24 hours a day, opened yesterday so the demo fair is running now.
@@ -121,6 +130,15 @@ class Command(BaseCommand):
             )
         group, _ = Group.objects.get_or_create(name=ORGANISERS_GROUP)
         user.groups.add(group)
+        return user
+
+    def _plain_user(self, email: str, full_name: str) -> User:
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=email, password=DEMO_PASSWORD, full_name=full_name,
+                time_zone="Asia/Shanghai", language="en",
+            )
         return user
 
     def _buyer(self, email, name, company, country, buyer_type, zone, language, slugs) -> User:

@@ -1,0 +1,531 @@
+"""Catalogue search: one function, ``products_search``, behind the search page, the API and
+``bench/search.py``; ``products_suggest`` for autocomplete.
+
+Only public products are ever searched (``Product.objects.public()``: published, exhibitor
+approved); exhibitor matches come from approved exhibitors only.
+
+PostgreSQL (everything but the embedded demo):
+
+* Full text on ``Product.search_vector``, kept by a database trigger (migration 0002):
+  weighted name (A) > section/category names and keywords (B) > description (C), ``simple``
+  configuration (no stemming: names in any language and model numbers stay matchable; a
+  trailing plural "s" is folded by the query instead).
+* Broad words stay fast because nothing touches every match: relevance ranks, and hit and
+  facet counts count, only the first ``COUNT_CAP`` matches (shown as "5,000+"),
+  newest / price sorts walk partial b-tree indexes, and pages stop at ``MAX_PAGE``.
+* Typos: each word absent from the word list (``exhibitors_searchword``) is replaced by its
+  nearest listed word (pg_trgm KNN, then edit distance, then frequency) before the query
+  runs; the correction is reported only when the corrected query finds something, so a
+  word from an unpublished product is never revealed.
+* Every search runs under ``SET LOCAL statement_timeout`` (``STATEMENT_TIMEOUT_MS``): a
+  query that would take longer returns ``SearchResult(timed_out=True)``, never an error.
+
+SQLite (embedded demo only): ``icontains`` on name, keywords and description, newest first.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.exceptions import EmptyResultSet
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django_countries import countries
+
+from exhibitors.models import Exhibitor, Product, ProductImage
+from fair.models import Category
+
+PAGE_SIZE = 24
+# Relevance ranks, and hit and facet counts count, the first COUNT_CAP matches only (shown
+# as "5,000+" beyond): a near-universal word never makes the database touch every match.
+COUNT_CAP = 5000
+MAX_PAGE = math.ceil(COUNT_CAP / PAGE_SIZE)
+STATEMENT_TIMEOUT_MS = 1000
+MAX_WORDS = 8
+EXHIBITOR_MATCHES = 4
+SUGGEST_LIMIT = 8
+
+SORTS = ("relevance", "newest", "price_asc", "price_desc")
+
+# Words as PostgreSQL's default parser sees them for our purposes: decimals ("3.5") whole,
+# otherwise runs of letters and digits (underscores and punctuation separate words).
+_TOKEN = re.compile(r"\d+(?:\.\d+)+|[^\W_]+")
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """What a buyer asked for. ``category`` is a section or top-level category slug (a
+    category includes its sections). The price range filters only together with a
+    ``currency`` (no conversion: a product matches when its FOB range in that currency
+    overlaps the asked range)."""
+
+    q: str = ""
+    category: str = ""
+    country: str = ""
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    currency: str = ""
+    moq_max: int | None = None
+    certification: str = ""
+    new_launch: bool = False
+    live: bool = False
+    sort: str = "relevance"
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass
+class Facets:
+    categories: list[FacetCount] = field(default_factory=list)
+    countries: list[FacetCount] = field(default_factory=list)
+    new_launch: int = 0
+    live: int = 0
+    #: counted over the first COUNT_CAP matches only
+    is_estimate: bool = False
+
+
+@dataclass
+class SearchResult:
+    params: SearchParams
+    products: list[Product] = field(default_factory=list)
+    total: int = 0
+    #: more than COUNT_CAP matches: ``total`` is a lower bound
+    total_is_estimate: bool = False
+    page: int = 1
+    num_pages: int = 0
+    facets: Facets = field(default_factory=Facets)
+    exhibitors: list[Exhibitor] = field(default_factory=list)
+    #: the query actually run, when words were corrected ("Showing results for ...")
+    corrected_query: str | None = None
+    timed_out: bool = False
+    categories: list[Category] = field(default_factory=list)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+# --- Query words ---------------------------------------------------------------------------
+
+
+def query_words(q: str) -> list[str]:
+    return [w.lower() for w in _TOKEN.findall(q or "")][:MAX_WORDS]
+
+
+def _singular(word: str) -> str | None:
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss") and word.isalpha():
+        return word[:-1]
+    return None
+
+
+def _tsquery(words: list[str]) -> str:
+    """A ``to_tsquery`` text: every word must match (a plural also as its singular). Words
+    are letters, digits and inner dots only, so quoting them is safe."""
+    terms = []
+    for word in words:
+        singular = _singular(word)
+        terms.append(f"('{word}' | '{singular}')" if singular else f"'{word}'")
+    return " & ".join(terms)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (a transposition counts as one edit)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _max_edits(word: str) -> int:
+    return 1 if len(word) <= 5 else 2 if len(word) <= 10 else 3
+
+
+def words_correct(cursor, words: list[str]) -> list[str]:
+    """Replace each word the word list does not know by its nearest known word (trigram
+    nearest neighbours, then fewest edits, then most frequent). Words with digits and
+    words under three letters are left alone."""
+    checkable = [w for w in words if w.isalpha() and len(w) >= 3]
+    if not checkable:
+        return words
+    forms = sorted({f for w in checkable for f in (w, _singular(w)) if f})
+    cursor.execute("SELECT word FROM exhibitors_searchword WHERE word = ANY(%s)", [forms])
+    known = {row[0] for row in cursor.fetchall()}
+    unknown = sorted({w for w in checkable if w not in known and _singular(w) not in known})
+    if not unknown:
+        return words
+    cursor.execute(
+        """
+        SELECT t.w, s.word, s.ndoc
+          FROM unnest(%s::text[]) AS t(w)
+         CROSS JOIN LATERAL (
+               SELECT word, ndoc FROM exhibitors_searchword
+                ORDER BY word <-> t.w LIMIT 12) AS s
+        """,
+        [unknown],
+    )
+    best: dict[str, tuple[int, int, str]] = {}
+    for wrong, candidate, ndoc in cursor.fetchall():
+        distance = _edit_distance(wrong, candidate)
+        if distance > _max_edits(wrong):
+            continue
+        key = (distance, -ndoc, candidate)
+        if wrong not in best or key < best[wrong]:
+            best[wrong] = key
+    return [best[w][2] if w in best else w for w in words]
+
+
+# --- Filters -------------------------------------------------------------------------------
+
+
+def _category_ids(categories: list[Category], slug: str) -> list[int] | None:
+    if not slug:
+        return None
+    node = next((c for c in categories if c.slug == slug), None)
+    if node is None:
+        return []
+    if node.kind == Category.Kind.SECTION:
+        return [node.pk]
+    return [c.pk for c in categories if c.parent_id == node.pk]
+
+
+def _filtered(params: SearchParams, categories: list[Category]) -> QuerySet[Product]:
+    qs = Product.objects.public()
+    category_ids = _category_ids(categories, params.category)
+    if category_ids is not None:
+        qs = qs.filter(category_id__in=category_ids)
+    if params.country:
+        qs = qs.filter(exhibitor__country=params.country)
+    if params.live:
+        qs = qs.filter(exhibitor__is_live=True)
+    if params.new_launch:
+        qs = qs.filter(is_new_launch=True)
+    if params.moq_max is not None:
+        qs = qs.filter(moq__lte=params.moq_max)
+    if params.certification:
+        if connection.vendor == "postgresql":
+            qs = qs.filter(certifications__contains=[params.certification])
+        else:
+            qs = qs.filter(certifications__icontains=f'"{params.certification}"')
+    if params.currency and (params.price_min is not None or params.price_max is not None):
+        qs = qs.filter(currency=params.currency, price_min__isnull=False)
+        if params.price_max is not None:
+            qs = qs.filter(price_min__lte=params.price_max)
+        if params.price_min is not None:
+            qs = qs.filter(
+                Q(price_max__gte=params.price_min)
+                | Q(price_max__isnull=True, price_min__gte=params.price_min)
+            )
+    return qs
+
+
+def _ordered(qs: QuerySet[Product], sort: str) -> QuerySet[Product]:
+    if sort == "price_asc":
+        return qs.order_by(F("price_min").asc(nulls_last=True), "id")
+    if sort == "price_desc":
+        return qs.order_by(F("price_min").desc(nulls_last=True), "-id")
+    return qs.order_by("-created_at", "-id")
+
+
+def _sql(qs: QuerySet) -> tuple[str, tuple]:
+    return qs.query.get_compiler(connection=connection).as_sql()
+
+
+def _hydrate(ids: list[int]) -> list[Product]:
+    if not ids:
+        return []
+    products = (
+        Product.objects.public()
+        .filter(pk__in=ids)
+        .select_related("exhibitor", "category")
+        .prefetch_related(
+            Prefetch(
+                "images",
+                queryset=ProductImage.objects.order_by("position", "id"),
+                to_attr="ordered_images",
+            )
+        )
+    )
+    by_id = {p.pk: p for p in products}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _facets(rows, categories: list[Category], capped: bool) -> tuple[Facets, int]:
+    names = {c.pk: c for c in categories}
+    facets = Facets(is_estimate=capped)
+    total = 0
+    for kind, value, count in rows:
+        if kind == "category" and value is not None:
+            node = names.get(int(value))
+            if node is not None:
+                facets.categories.append(FacetCount(node.slug, node.display_name, count))
+        elif kind == "country" and value:
+            facets.countries.append(FacetCount(value, countries.name(value) or value, count))
+        elif kind == "new":
+            facets.new_launch = count
+        elif kind == "live":
+            facets.live = count
+        elif kind == "total":
+            total = count
+    facets.categories.sort(key=lambda f: (-f.count, f.label))
+    facets.countries.sort(key=lambda f: (-f.count, f.label))
+    return facets, total
+
+
+def _exhibitor_matches(params: SearchParams, words: list[str]) -> list[Exhibitor]:
+    usable = [w for w in words if len(w) >= 3]
+    if not usable:
+        return []
+    qs = Exhibitor.objects.approved()
+    for word in usable:
+        qs = qs.filter(display_name__icontains=word)
+    if params.country:
+        qs = qs.filter(country=params.country)
+    if params.live:
+        qs = qs.filter(is_live=True)
+    return list(qs.order_by("display_name")[:EXHIBITOR_MATCHES])
+
+
+# --- Search --------------------------------------------------------------------------------
+
+
+def products_search(
+    params: SearchParams, *, timeout_ms: int | None = None, counts_only: bool = False
+) -> SearchResult:
+    """Search public products (and, for a text query, approved exhibitors by name).
+
+    Reads only; on PostgreSQL all of it runs in one transaction (a savepoint when called
+    inside one) under ``statement_timeout = timeout_ms`` (default ``STATEMENT_TIMEOUT_MS``);
+    ``counts_only`` stops after the hit and facet counts (no products, no exhibitors).
+    A timeout gives
+    ``timed_out=True`` and no results instead of an exception."""
+    page = min(max(1, params.page), MAX_PAGE)
+    if params.sort not in SORTS:
+        params = SearchParams(**{**params.__dict__, "sort": "relevance"})
+    categories = list(Category.objects.all())
+    if connection.vendor != "postgresql":
+        return _search_fallback(params, categories, page)
+    restore = connection.in_atomic_block
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('statement_timeout'), "
+                "set_config('statement_timeout', %s, true)",
+                [str(int(timeout_ms or STATEMENT_TIMEOUT_MS))],
+            )
+            previous_timeout = cursor.fetchone()[0]
+            result = _search_postgresql(cursor, params, categories, page, counts_only=counts_only)
+            if restore:
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)", [previous_timeout]
+                )
+            return result
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "pgcode", None) != "57014":  # query_canceled
+            raise
+        return SearchResult(params=params, page=page, timed_out=True, categories=categories)
+
+
+def _search_postgresql(
+    cursor, params: SearchParams, categories, page: int, *, counts_only: bool = False
+) -> SearchResult:
+    result = SearchResult(params=params, page=page, categories=categories)
+    words = query_words(params.q)
+    corrected = words_correct(cursor, words) if words else words
+    qs = _filtered(params, categories)
+    query = None
+    if corrected:
+        query = SearchQuery(_tsquery(corrected), config="simple", search_type="raw")
+        qs = qs.filter(search_vector=query)
+
+    # One pass over the first COUNT_CAP + 1 matches gives the hit count, the facets and (for
+    # relevance) the ranked page: the heap rows are read once.
+    ranked_here = query is not None and params.sort == "relevance" and not counts_only
+    counted = qs.order_by().annotate(
+        f_cat=F("category__parent_id"),
+        f_country=F("exhibitor__country"),
+        f_live=F("exhibitor__is_live"),
+        f_new=F("is_new_launch"),
+    )
+    fields = ["f_cat", "f_country", "f_live", "f_new"]
+    if ranked_here:
+        counted = counted.annotate(f_rank=SearchRank(F("search_vector"), query))
+        fields += ["id", "f_rank"]
+    counted = counted.values(*fields)[: COUNT_CAP + 1]
+    try:
+        sql, sql_params = _sql(counted)
+    except EmptyResultSet:  # e.g. an unknown category slug
+        return result
+    offset = (page - 1) * PAGE_SIZE
+    hits_sql = (
+        "UNION ALL (SELECT 'hit', id::text, 0, f_rank FROM m "
+        "ORDER BY f_rank DESC, id DESC LIMIT %s OFFSET %s)"
+        if ranked_here
+        else ""
+    )
+    cursor.execute(
+        f"""
+        WITH m AS MATERIALIZED ({sql})
+        SELECT 'category', f_cat::text, count(*), 0::real FROM m GROUP BY f_cat
+        UNION ALL SELECT 'country', f_country, count(*), 0 FROM m GROUP BY f_country
+        UNION ALL SELECT 'new', NULL, count(*), 0 FROM m WHERE f_new
+        UNION ALL SELECT 'live', NULL, count(*), 0 FROM m WHERE f_live
+        UNION ALL SELECT 'total', NULL, count(*), 0 FROM m
+        {hits_sql}
+        """,  # noqa: S608 (the inner SQL is compiled by the ORM with bound parameters)
+        [*sql_params, PAGE_SIZE, offset] if ranked_here else sql_params,
+    )
+    rows = cursor.fetchall()
+    hits = sorted(
+        ((rank, int(value)) for kind, value, _n, rank in rows if kind == "hit"), reverse=True
+    )
+    facets, total = _facets([row[:3] for row in rows if row[0] != "hit"], categories, capped=False)
+    capped = total > COUNT_CAP
+    facets.is_estimate = capped
+    result.facets = facets
+    result.total = min(total, COUNT_CAP)
+    result.total_is_estimate = capped
+    result.num_pages = min(MAX_PAGE, math.ceil(result.total / PAGE_SIZE))
+    if counts_only:
+        return result
+
+    if total:
+        if ranked_here:
+            ids = [pk for _rank, pk in hits]
+        else:
+            ids = list(
+                _ordered(qs, params.sort).values_list("id", flat=True)[offset : offset + PAGE_SIZE]
+            )
+        result.products = _hydrate(ids)
+    if corrected != words and total:
+        result.corrected_query = " ".join(corrected)
+    if corrected:
+        result.exhibitors = _exhibitor_matches(params, corrected if total else words)
+    return result
+
+
+def _search_fallback(params: SearchParams, categories, page: int) -> SearchResult:
+    """SQLite (embedded demo): every word in name, keywords or description; newest first."""
+    result = SearchResult(params=params, page=page, categories=categories)
+    words = query_words(params.q)
+    qs = _filtered(params, categories)
+    for word in words:
+        qs = qs.filter(
+            Q(name__icontains=word) | Q(keywords__icontains=word) | Q(description__icontains=word)
+        )
+    rows = [
+        ("category", r["category__parent_id"], r["n"])
+        for r in qs.order_by().values("category__parent_id").annotate(n=Count("id"))
+    ]
+    rows += [
+        ("country", r["exhibitor__country"], r["n"])
+        for r in qs.order_by().values("exhibitor__country").annotate(n=Count("id"))
+    ]
+    rows += [
+        ("new", None, qs.filter(is_new_launch=True).count()),
+        ("live", None, qs.filter(exhibitor__is_live=True).count()),
+        ("total", None, qs.count()),
+    ]
+    result.facets, result.total = _facets(rows, categories, capped=False)
+    result.num_pages = min(MAX_PAGE, math.ceil(result.total / PAGE_SIZE))
+    offset = (page - 1) * PAGE_SIZE
+    sort = "newest" if params.sort == "relevance" else params.sort
+    ids = list(_ordered(qs, sort).values_list("id", flat=True)[offset : offset + PAGE_SIZE])
+    result.products = _hydrate(ids)
+    if words:
+        result.exhibitors = _exhibitor_matches(params, words)
+    return result
+
+
+# --- Autocomplete --------------------------------------------------------------------------
+
+
+def products_suggest(q: str, *, limit: int = SUGGEST_LIMIT) -> list[str]:
+    """Completions for the search box: distinct public product names containing the typed
+    text (trigram index; three characters or more), then the typed text with its last word
+    completed from the word list (words seen in public products only)."""
+    text = " ".join((q or "").split())[:100]
+    if len(text) < 2:
+        return []
+    suggestions: list[str] = []
+    seen: set[str] = set()
+    if len(text) >= 3:
+        names = (
+            Product.objects.public()
+            .filter(name__icontains=text)
+            .order_by()
+            .values_list("name", flat=True)[:100]
+        )
+        for name in names:
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                suggestions.append(name)
+            if len(suggestions) >= limit:
+                return suggestions
+    words = query_words(text)
+    if connection.vendor == "postgresql" and words and text[-1].isalnum():
+        head = text[: len(text) - len(words[-1])] if text.lower().endswith(words[-1]) else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT word FROM exhibitors_searchword WHERE word LIKE %s AND ndoc > 0 "
+                "ORDER BY ndoc DESC, word LIMIT %s",
+                [words[-1].replace("\\", "").replace("%", "") + "%", limit],
+            )
+            for (word,) in cursor.fetchall():
+                phrase = f"{head}{word}"
+                if phrase.lower() not in seen and phrase.lower() != text.lower():
+                    seen.add(phrase.lower())
+                    suggestions.append(phrase)
+    return suggestions[:limit]
+
+
+def search_words_refresh() -> int:
+    """Recount the word list from public products (``ts_stat``): correct frequencies for
+    typo correction, and only words of public products offered as completions (words the
+    trigger added from unpublished products stay at ndoc 0). Run by seed_scale and on a
+    schedule. Returns the number of words with ndoc > 0."""
+    if connection.vendor != "postgresql":
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE TEMP TABLE search_words_new ON COMMIT DROP AS
+            SELECT word, ndoc FROM ts_stat($$
+                SELECT p.search_vector FROM exhibitors_product p
+                  JOIN exhibitors_exhibitor e ON e.id = p.exhibitor_id
+                 WHERE p.is_published AND e.status = 'approved'
+            $$) WHERE length(word) BETWEEN 2 AND 40
+            """
+        )
+        cursor.execute(
+            "UPDATE exhibitors_searchword w SET ndoc = 0 WHERE ndoc > 0 AND NOT EXISTS "
+            "(SELECT 1 FROM search_words_new n WHERE n.word = w.word)"
+        )
+        cursor.execute(
+            "INSERT INTO exhibitors_searchword (word, ndoc) SELECT word, ndoc "
+            "FROM search_words_new ORDER BY word "
+            "ON CONFLICT (word) DO UPDATE SET ndoc = EXCLUDED.ndoc "
+            "WHERE exhibitors_searchword.ndoc IS DISTINCT FROM EXCLUDED.ndoc"
+        )
+        cursor.execute("SELECT count(*) FROM search_words_new")
+        return cursor.fetchone()[0]
