@@ -136,8 +136,11 @@ class Command(BaseCommand):
         user = User.objects.filter(email__iexact=email).first()
         if user is None:
             user = User.objects.create_user(
-                email=email, password=DEMO_PASSWORD, full_name=full_name,
-                time_zone="Asia/Shanghai", language="en",
+                email=email,
+                password=DEMO_PASSWORD,
+                full_name=full_name,
+                time_zone="Asia/Shanghai",
+                language="en",
             )
         return user
 
