@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -54,11 +55,11 @@ class BuyerSignUpForm(forms.Form):
     )
     buyer_type = forms.ChoiceField(label=_("Buyer type"), choices=BuyerProfile.BuyerType.choices)
     show_identity_in_rooms = forms.BooleanField(
-        label=BuyerProfile._meta.get_field("show_identity_in_rooms").verbose_name,
+        label=capfirst(BuyerProfile._meta.get_field("show_identity_in_rooms").verbose_name),
         required=False,
     )
     share_contact_in_negotiations = forms.BooleanField(
-        label=BuyerProfile._meta.get_field("share_contact_in_negotiations").verbose_name,
+        label=capfirst(BuyerProfile._meta.get_field("share_contact_in_negotiations").verbose_name),
         required=False,
     )
 

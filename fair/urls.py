@@ -21,7 +21,7 @@ account_patterns = [
         ),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("preferences/", views.account_preferences, name="account_preferences"),
     path(
         "password-change/",

@@ -117,3 +117,15 @@ class PasswordResetView(auth_views.PasswordResetView):
             extra_email_context=self.extra_email_context,
         )
         return redirect(self.get_success_url())
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's log-out (POST only); the time zone the browser reported survives it, so the
+    visitor keeps seeing times in their own zone."""
+
+    def post(self, request, *args, **kwargs):
+        zone = request.session.get(SESSION_TIME_ZONE_KEY)
+        response = super().post(request, *args, **kwargs)
+        if zone:
+            request.session[SESSION_TIME_ZONE_KEY] = zone
+        return response

@@ -113,9 +113,11 @@ def _allow_orm_under_playwright_loop() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def playwright(django_db_setup, playwright):  # (ordering only)
-    """pytest-playwright's ``playwright``, started after the test database exists, so it is
-    stopped *before* pytest-django drops that database: while it runs, its loop is marked as
-    running and Django's DROP DATABASE would be refused (see ``_allow_orm_...`` above)."""
+    """pytest-playwright's ``playwright``, made to start after the test database exists, so
+    pytest stops it *before* pytest-django drops that database, whatever order the fixtures
+    were first requested in: while it runs, Django code in this thread sees a running loop
+    (see ``_allow_orm_under_playwright_loop`` and ``reference_data``), which the database
+    teardown must not."""
     return playwright
 
 

@@ -491,3 +491,13 @@ def test_password_reset_link_uses_fair_site_domain_not_host_header(client, setti
     )
     assert "://fair.example.com/accounts/reset/" in mail.outbox[0].body
     assert "other.example" not in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_logout_keeps_the_browser_time_zone_of_the_session(client, buyer):
+    client.force_login(buyer)
+    client.post(reverse("time_zone_detected"), {"time_zone": "Asia/Riyadh"})
+    client.post(reverse("logout"))
+    assert logged_in_user_id(client) is None
+    assert client.session.get("time_zone") == "Asia/Riyadh"
+    assert "Asia/Riyadh" in client.get(reverse("home")).content.decode()
