@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["http_pages.py"]
+BENCHMARKS = ["http_pages.py", "import.py", "search.py"]
 
 
 def main() -> int:

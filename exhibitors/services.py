@@ -551,3 +551,12 @@ def product_model_set(*, user: User, product_id: int, upload) -> Product:
     product.model_3d.save(content.name, content, save=False)
     product.save(update_fields=["model_3d", "updated_at"])
     return product
+
+
+# --- Denormalised flags kept by higher apps ---------------------------------------------------
+
+
+def exhibitor_live_set(*, exhibitor_id: int, is_live: bool) -> None:
+    """Called by livestream.services when a stream starts or stops (the lower app never
+    imports the higher one). One UPDATE, no read."""
+    Exhibitor.objects.filter(pk=exhibitor_id).update(is_live=is_live)

@@ -73,6 +73,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("admin/", admin.site.urls),
     path("", include("exhibitors.urls")),
+    path("", include("livestream.urls")),
 ]
 
 if not settings.AWS_STORAGE_BUCKET_NAME:

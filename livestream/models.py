@@ -1,1 +1,219 @@
-"""Models of this app arrive with its own issue (see DESIGN.md for the plan)."""
+"""Live sessions around the clock: schedules, stream channels with secret keys, reminders."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Region(models.TextChoices):
+    MIDDLE_EAST_AFRICA = "mea", _("Middle East & Africa")
+    EUROPE = "europe", _("Europe")
+    AMERICAS = "americas", _("Americas")
+    ASIA_PACIFIC = "apac", _("Asia-Pacific")
+    RUSSIA_CENTRAL_ASIA = "russia_ca", _("Russia & Central Asia")
+    CHINA = "china", _("Domestic China")
+
+
+#: A representative business-hours zone per region (the scheduling page shows their local
+#: time so a region-targeted session lands in working hours).
+REGION_TIME_ZONES = {
+    Region.MIDDLE_EAST_AFRICA: ["Asia/Riyadh", "Asia/Dubai", "Africa/Lagos", "Africa/Cairo"],
+    Region.EUROPE: ["Europe/London", "Europe/Paris", "Europe/Berlin"],
+    Region.AMERICAS: ["America/New_York", "America/Mexico_City", "America/Sao_Paulo"],
+    Region.ASIA_PACIFIC: ["Asia/Tokyo", "Asia/Singapore", "Australia/Sydney", "Asia/Kolkata"],
+    Region.RUSSIA_CENTRAL_ASIA: ["Europe/Moscow", "Asia/Almaty"],
+    Region.CHINA: ["Asia/Shanghai"],
+}
+
+SESSION_LANGUAGES = [
+    ("en", "English"),
+    ("zh", "中文"),
+    ("ar", "العربية"),
+    ("ru", "Русский"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("pt", "Português"),
+    ("de", "Deutsch"),
+    ("ja", "日本語"),
+    ("ko", "한국어"),
+    ("tr", "Türkçe"),
+    ("hi", "हिन्दी"),
+]
+
+
+class LiveSessionQuerySet(models.QuerySet):
+    def public(self):
+        """Sessions anyone may see: not cancelled, of an approved exhibitor."""
+        return self.exclude(status=LiveSession.Status.CANCELLED).filter(
+            exhibitor__status="approved"
+        )
+
+    def live(self):
+        return self.filter(status=LiveSession.Status.LIVE)
+
+    def upcoming(self, now=None):
+        return self.filter(
+            status=LiveSession.Status.SCHEDULED, scheduled_end__gt=now or timezone.now()
+        )
+
+
+class LiveSession(models.Model):
+    class Kind(models.TextChoices):
+        LAUNCH = "launch", _("Product launch")
+        SHOWCASE = "showcase", _("Showcase")
+        FACTORY_TOUR = "factory_tour", _("Factory tour")
+        BRIEFING = "briefing", _("Procurement briefing")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        LIVE = "live", _("Live")
+        ENDED = "ended", _("Ended")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Source(models.TextChoices):
+        RTMP = "rtmp", _("Our media server (OBS or any RTMP encoder)")
+        EXTERNAL = "external", _("An external HLS stream (cloud live service)")
+
+    class ReplayStatus(models.TextChoices):
+        NONE = "none", _("No replay")
+        PROCESSING = "processing", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    exhibitor = models.ForeignKey(
+        "exhibitors.Exhibitor", on_delete=models.CASCADE, related_name="live_sessions"
+    )
+    title = models.CharField(_("title"), max_length=160)
+    description = models.TextField(_("description"), max_length=5000, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.SHOWCASE)
+    language = models.CharField(
+        _("language"), max_length=8, choices=SESSION_LANGUAGES, default="en"
+    )
+    target_regions = models.JSONField(_("target regions"), default=list, blank=True)
+    featured_products = models.ManyToManyField(
+        "exhibitors.Product",
+        blank=True,
+        related_name="live_sessions",
+        verbose_name=_("featured products"),
+    )
+    scheduled_start = models.DateTimeField(_("start"))
+    scheduled_end = models.DateTimeField(_("end"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.SCHEDULED,
+        db_index=True,
+    )
+    is_adhoc = models.BooleanField(_("opened by going live"), default=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.RTMP)
+    external_hls_url = models.URLField(_("external HLS URL"), blank=True)
+    pinned_product = models.ForeignKey(
+        "exhibitors.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    replay_status = models.CharField(
+        max_length=12, choices=ReplayStatus.choices, default=ReplayStatus.NONE
+    )
+    replay = models.FileField(upload_to="replays/", blank=True)
+    recording_path = models.CharField(max_length=500, blank=True, editable=False)
+    peak_viewers = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LiveSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheduled_start"]
+        verbose_name = _("live session")
+        verbose_name_plural = _("live sessions")
+        indexes = [
+            models.Index(fields=["status", "scheduled_start"]),
+            models.Index(fields=["exhibitor", "scheduled_start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scheduled_end__gt=F("scheduled_start")),
+                name="live_session_ends_after_start",
+                violation_error_message=_("A session must end after it starts."),
+            ),
+            # No two sessions of one exhibitor overlap: an exclusion constraint added by
+            # migration 0002 on PostgreSQL (btree_gist); services check it too.
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StreamChannel(models.Model):
+    """An exhibitor's stream: the public playback id (names the HLS files) and the secret
+    key encoders publish with. Only a hash of the key is used for checking; the key itself
+    is kept encrypted so owners and admins can see it again on the go-live page."""
+
+    exhibitor = models.OneToOneField(
+        "exhibitors.Exhibitor", on_delete=models.CASCADE, related_name="stream_channel"
+    )
+    public_id = models.CharField(max_length=32, unique=True)
+    key_hash = models.CharField(max_length=64)
+    key_encrypted = models.TextField()
+    key_rotated_at = models.DateTimeField(default=timezone.now)
+    current_session = models.ForeignKey(
+        LiveSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stream channel")
+
+    def __str__(self) -> str:
+        return f"Channel {self.public_id} of {self.exhibitor}"
+
+
+class SessionReminder(models.Model):
+    """A buyer asked to be reminded of a session. ``notified_at`` makes the reminder go out
+    exactly once, however often the beat task runs."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="reminders")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_reminders"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session__scheduled_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="session_reminder_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Remind {self.user} of {self.session}"
+
+
+class StreamKeyAudit(models.Model):
+    """Who revealed or rotated a stream key, and when (append-only)."""
+
+    class Action(models.TextChoices):
+        REVEAL = "reveal", _("Revealed")
+        ROTATE = "rotate", _("Rotated")
+
+    channel = models.ForeignKey(StreamChannel, on_delete=models.CASCADE, related_name="audits")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=8, choices=Action.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.user} at {self.at:%Y-%m-%d %H:%M}"

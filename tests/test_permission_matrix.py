@@ -353,6 +353,22 @@ ROWS: list[Row] = [
         lambda w: reverse("buyers:unfollow", args=[w.other_exhibitor.slug]),
         {**everyone(302), "anon": LOGIN},
     ),
+    # --- live video: the media server's callbacks need its shared secret, which no
+    # browser role has ---
+    Row(
+        "livestream:media_on_publish",
+        "post",
+        lambda w: reverse("livestream:media_on_publish"),
+        everyone(403),
+        data=lambda w: {"name": "x", "key": "y"},
+    ),
+    Row(
+        "livestream:media_on_publish_done",
+        "post",
+        lambda w: reverse("livestream:media_on_publish_done"),
+        everyone(403),
+        data=lambda w: {"name": "x", "key": "y"},
+    ),
     # --- search ---
     Row(E + "search", "get", lambda w: reverse(E + "search") + "?q=tv", everyone(200)),
     Row(

@@ -394,6 +394,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exhibitors.tasks.search_words_refresh",
         "schedule": timedelta(hours=1),
     },
+    "session-reminders-send": {
+        "task": "livestream.tasks.reminders_send",
+        "schedule": timedelta(minutes=1),
+    },
     "login-attempts-prune": {
         "task": "fair.tasks.login_attempts_prune",
         "schedule": timedelta(hours=1),
@@ -446,6 +450,17 @@ SPECTACULAR_SETTINGS = {
 
 # Largest websocket text frame a consumer accepts (chat needs far less).
 WEBSOCKET_MAX_MESSAGE_BYTES = env_int("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024)
+
+# --- Live video ---
+
+# Shared secret the media server sends (header X-Media-Callback-Secret) on publish and
+# publish-done callbacks; without it every callback is refused.
+MEDIA_STREAM_CALLBACK_SECRET = env_str("MEDIA_STREAM_CALLBACK_SECRET")
+# What encoders publish to (shown on the go-live page) and where viewers fetch HLS from.
+MEDIA_RTMP_URL = env_str("MEDIA_RTMP_URL", "rtmp://127.0.0.1:1935/live")
+MEDIA_HLS_URL = env_str("MEDIA_HLS_URL", "http://127.0.0.1:8080/hls")
+# Folder where the media server writes recordings (made into replays by a Celery task).
+MEDIA_RECORDINGS_DIR = env_str("MEDIA_RECORDINGS_DIR", "/var/rec")
 
 # --- Logging ---
 

@@ -118,6 +118,7 @@ def test_beat_schedule_names_only_registered_tasks():
         "fair.tasks.login_attempts_prune",
         "exhibitors.visits_flush",
         "exhibitors.tasks.search_words_refresh",
+        "livestream.tasks.reminders_send",
     }
     celery_app.loader.import_default_modules()
     assert scheduled <= set(celery_app.tasks)

@@ -1,0 +1,362 @@
+"""Every write of the live-video app: scheduling, stream keys and the media server's
+publish callbacks. Broadcasts and notifications happen only after the transaction commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exhibitors.models import Exhibitor, Product
+from exhibitors.selectors import access_exhibitor
+from exhibitors.services import exhibitor_live_set
+from fair.exceptions import ApplicationError, NotFound
+from fair.models import User
+from fair.realtime import live_session_group, send_event_on_commit
+from livestream import keys
+from livestream.models import LiveSession, Region, StreamChannel, StreamKeyAudit
+from livestream.tasks import session_changed_notify
+
+logger = logging.getLogger(__name__)
+
+#: An encoder may start this long before a scheduled session and still attach to it.
+EARLY_START = timedelta(minutes=30)
+ADHOC_LENGTH = timedelta(hours=2)
+MAX_SESSION_LENGTH = timedelta(hours=12)
+PROGRAMME_GROUP = "programme"
+
+
+class MediaRefused(Exception):
+    """The media server must refuse this publish (answered with 403; never says why)."""
+
+
+def session_event(session: LiveSession, event_type: str) -> dict:
+    return {
+        "type": event_type,
+        "session": session.pk,
+        "status": session.status,
+        "started_at": session.started_at,
+        "ended_at": session.ended_at,
+    }
+
+
+def _broadcast(session: LiveSession, event_type: str) -> None:
+    event = session_event(session, event_type)
+    send_event_on_commit(live_session_group(session.pk), event)
+    send_event_on_commit(PROGRAMME_GROUP, {**event, "exhibitor": session.exhibitor_id})
+
+
+# --- Stream channels and keys ----------------------------------------------------------------
+
+
+def _channel_for(exhibitor: Exhibitor) -> tuple[StreamChannel, str | None]:
+    channel = StreamChannel.objects.select_for_update().filter(exhibitor=exhibitor).first()
+    if channel is not None:
+        return channel, None
+    key = keys.key_new()
+    channel = StreamChannel.objects.create(
+        exhibitor=exhibitor,
+        public_id=keys.public_id_new(),
+        key_hash=keys.key_hash(key),
+        key_encrypted=keys.key_encrypt(key),
+    )
+    return channel, key
+
+
+@transaction.atomic
+def stream_key_reveal(*, user: User, exhibitor_id: int) -> tuple[StreamChannel, str | None]:
+    """The channel and its key, for the company's owners and admins only (sales staff and
+    everyone else are refused); every reveal is audited."""
+    exhibitor, _membership = access_exhibitor(user=user, exhibitor_id=exhibitor_id, edit=True)
+    channel, new_key = _channel_for(exhibitor)
+    key = new_key or keys.key_decrypt(channel.key_encrypted)
+    StreamKeyAudit.objects.create(channel=channel, user=user, action=StreamKeyAudit.Action.REVEAL)
+    return channel, key
+
+
+@transaction.atomic
+def stream_key_rotate(*, user: User, exhibitor_id: int) -> tuple[StreamChannel, str]:
+    """A new key; the old one stops working at once (the next publish callback checks the
+    new hash). A stream already running is not cut."""
+    exhibitor, _membership = access_exhibitor(user=user, exhibitor_id=exhibitor_id, edit=True)
+    channel, new_key = _channel_for(exhibitor)
+    key = new_key or keys.key_new()
+    channel.key_hash = keys.key_hash(key)
+    channel.key_encrypted = keys.key_encrypt(key)
+    channel.key_rotated_at = timezone.now()
+    channel.save(update_fields=["key_hash", "key_encrypted", "key_rotated_at"])
+    StreamKeyAudit.objects.create(channel=channel, user=user, action=StreamKeyAudit.Action.ROTATE)
+    return channel, key
+
+
+# --- Scheduling ------------------------------------------------------------------------------
+
+
+def _validate_times(start: datetime, end: datetime) -> None:
+    if timezone.is_naive(start) or timezone.is_naive(end):
+        raise ValueError("Session times must be aware datetimes.")
+    errors = {}
+    if end <= start:
+        errors["scheduled_end"] = _("The session must end after it starts.")
+    elif end - start > MAX_SESSION_LENGTH:
+        errors["scheduled_end"] = _("A session lasts at most 12 hours; schedule several.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_overlap(exhibitor_id: int, start, end, *, exclude_id: int | None = None) -> None:
+    clash = (
+        LiveSession.objects.filter(
+            exhibitor_id=exhibitor_id, scheduled_start__lt=end, scheduled_end__gt=start
+        )
+        .exclude(status=LiveSession.Status.CANCELLED)
+        .exclude(pk=exclude_id)
+        .order_by("scheduled_start")
+        .first()
+    )
+    if clash is not None:
+        raise ApplicationError(
+            _(
+                "This overlaps your session “%(title)s”. One exhibitor streams one session at "
+                "a time."
+            )
+            % {"title": clash.title},
+            code="overlap",
+        )
+
+
+def _save_checked(session: LiveSession) -> LiveSession:
+    try:
+        with transaction.atomic():
+            session.save()
+    except IntegrityError as exc:  # the exclusion constraint (a concurrent schedule won)
+        raise ApplicationError(
+            _("This overlaps another of your sessions."), code="overlap"
+        ) from exc
+    return session
+
+
+def _clean_regions(regions: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(regions))
+    unknown = [r for r in chosen if r not in Region.values]
+    if unknown:
+        raise ValidationError({"target_regions": _("Unknown region.")})
+    return chosen
+
+
+@transaction.atomic
+def session_schedule(
+    *,
+    user: User,
+    exhibitor_id: int,
+    title: str,
+    start: datetime,
+    end: datetime,
+    kind: str = LiveSession.Kind.SHOWCASE,
+    language: str = "en",
+    description: str = "",
+    target_regions: Iterable[str] = (),
+    featured_products: Iterable[Product] = (),
+    external_hls_url: str = "",
+) -> LiveSession:
+    """Schedule a session (any staff member of the company). Times are stored in UTC; they
+    were entered in the user's own zone. Overlaps with the company's other sessions are
+    refused (locked on the exhibitor row; the database constraint backs it up)."""
+    exhibitor, _m = access_exhibitor(user=user, exhibitor_id=exhibitor_id, for_update=True)
+    _validate_times(start, end)
+    if external_hls_url and not external_hls_url.lower().startswith("https://"):
+        raise ValidationError({"external_hls_url": _("Use an https:// link to an HLS stream.")})
+    _check_overlap(exhibitor.pk, start, end)
+    session = LiveSession(
+        exhibitor=exhibitor,
+        title=title.strip(),
+        description=description.strip(),
+        kind=kind,
+        language=language,
+        target_regions=_clean_regions(target_regions),
+        scheduled_start=start,
+        scheduled_end=end,
+        source=LiveSession.Source.EXTERNAL if external_hls_url else LiveSession.Source.RTMP,
+        external_hls_url=external_hls_url,
+        created_by=user,
+    )
+    session.full_clean(exclude=["featured_products"])
+    _save_checked(session)
+    products = [p for p in featured_products if p.exhibitor_id == exhibitor.pk]
+    session.featured_products.set(products)
+    return session
+
+
+def _session_for_staff(user: User, session_id: int, *, for_update: bool = True) -> LiveSession:
+    session = LiveSession.objects.filter(pk=session_id).first()
+    if session is None:
+        raise NotFound("No such session.")
+    access_exhibitor(user=user, exhibitor_id=session.exhibitor_id)
+    if for_update:
+        session = LiveSession.objects.select_for_update().get(pk=session_id)
+    return session
+
+
+@transaction.atomic
+def session_reschedule(
+    *, user: User, session_id: int, start: datetime, end: datetime
+) -> LiveSession:
+    """Move a scheduled session; buyers who asked to be reminded are told (on commit), and
+    their reminder will go out again before the new start."""
+    session = _session_for_staff(user, session_id)
+    if session.status != LiveSession.Status.SCHEDULED:
+        raise ApplicationError(_("Only a scheduled session can be moved."))
+    _validate_times(start, end)
+    Exhibitor.objects.select_for_update().filter(pk=session.exhibitor_id).first()
+    _check_overlap(session.exhibitor_id, start, end, exclude_id=session.pk)
+    moved = session.scheduled_start != start
+    session.scheduled_start, session.scheduled_end = start, end
+    _save_checked(session)
+    if moved:
+        session.reminders.update(notified_at=None)
+        session_changed_notify.delay_on_commit(session_id=session.pk, change="rescheduled")
+    _broadcast(session, "session.rescheduled")
+    return session
+
+
+@transaction.atomic
+def session_cancel(*, user: User, session_id: int) -> LiveSession:
+    session = _session_for_staff(user, session_id)
+    if session.status != LiveSession.Status.SCHEDULED:
+        raise ApplicationError(_("Only a scheduled session can be cancelled."))
+    session.status = LiveSession.Status.CANCELLED
+    session.save(update_fields=["status", "updated_at"])
+    session_changed_notify.delay_on_commit(session_id=session.pk, change="cancelled")
+    _broadcast(session, "session.cancelled")
+    return session
+
+
+@transaction.atomic
+def session_pin_product(*, user: User, session_id: int, product_id: int | None) -> LiveSession:
+    """Pin one of the company's products during a stream (every viewer sees it)."""
+    session = _session_for_staff(user, session_id)
+    product = None
+    if product_id is not None:
+        product = Product.objects.filter(
+            pk=product_id, exhibitor_id=session.exhibitor_id, is_published=True
+        ).first()
+        if product is None:
+            raise NotFound("No such product.")
+    session.pinned_product = product
+    session.save(update_fields=["pinned_product", "updated_at"])
+    send_event_on_commit(
+        live_session_group(session.pk),
+        {
+            "type": "session.pinned",
+            "session": session.pk,
+            "product": product.pk if product else None,
+            "name": product.name if product else None,
+        },
+    )
+    return session
+
+
+# --- The media server's callbacks ----------------------------------------------------------
+
+
+def _channel_checked(public_id: str, key: str) -> StreamChannel:
+    channel = (
+        StreamChannel.objects.select_for_update()
+        .select_related("exhibitor")
+        .filter(public_id=public_id)
+        .first()
+    )
+    # Compare anyway when the channel is unknown, so timing tells nothing.
+    stored = channel.key_hash if channel is not None else keys.key_hash("no-such-channel")
+    if not keys.key_matches(key, stored) or channel is None:
+        raise MediaRefused("bad key")
+    if channel.exhibitor.status != Exhibitor.Status.APPROVED:
+        raise MediaRefused("exhibitor not approved")
+    return channel
+
+
+@transaction.atomic
+def media_publish(*, public_id: str, key: str) -> LiveSession:
+    """An encoder starts publishing. Checks the key (constant time), then attaches the
+    stream to the company's session scheduled around now, or opens an ad-hoc "live now"
+    session (the fair runs 24 hours a day). Marks it live and broadcasts on commit."""
+    channel = _channel_checked(public_id, key)
+    now = timezone.now()
+    exhibitor = Exhibitor.objects.select_for_update().get(pk=channel.exhibitor_id)
+    session = (
+        LiveSession.objects.select_for_update()
+        .filter(exhibitor=exhibitor, source=LiveSession.Source.RTMP)
+        .filter(
+            Q(status=LiveSession.Status.LIVE)
+            | Q(
+                status=LiveSession.Status.SCHEDULED,
+                scheduled_start__lte=now + EARLY_START,
+                scheduled_end__gt=now,
+            )
+        )
+        .order_by("-status", "scheduled_start")  # a session still marked live first
+        .first()
+    )
+    if session is None:
+        next_start = (
+            LiveSession.objects.filter(exhibitor=exhibitor, scheduled_start__gt=now)
+            .exclude(status=LiveSession.Status.CANCELLED)
+            .order_by("scheduled_start")
+            .values_list("scheduled_start", flat=True)
+            .first()
+        )
+        end = min(now + ADHOC_LENGTH, next_start) if next_start else now + ADHOC_LENGTH
+        session = _save_checked(
+            LiveSession(
+                exhibitor=exhibitor,
+                title=_("%(company)s is live now") % {"company": exhibitor.display_name},
+                kind=LiveSession.Kind.SHOWCASE,
+                scheduled_start=now,
+                scheduled_end=end,
+                is_adhoc=True,
+            )
+        )
+    if session.status != LiveSession.Status.LIVE:
+        session.status = LiveSession.Status.LIVE
+        session.started_at = now
+        session.save(update_fields=["status", "started_at", "updated_at"])
+    channel.current_session = session
+    channel.save(update_fields=["current_session"])
+    exhibitor_live_set(exhibitor_id=exhibitor.pk, is_live=True)
+    _broadcast(session, "session.live")
+    logger.info("stream started: channel=%s session=%s", channel.public_id, session.pk)
+    return session
+
+
+@transaction.atomic
+def media_publish_done(*, public_id: str, key: str) -> LiveSession | None:
+    """The encoder stopped: the current session ends (its recording becomes the replay)."""
+    channel = _channel_checked_for_done(public_id, key)
+    if channel is None or channel.current_session_id is None:
+        return None
+    session = LiveSession.objects.select_for_update().get(pk=channel.current_session_id)
+    now = timezone.now()
+    if session.status == LiveSession.Status.LIVE:
+        session.status = LiveSession.Status.ENDED
+        session.ended_at = now
+        if session.is_adhoc or session.scheduled_end > now:
+            session.scheduled_end = max(now, session.scheduled_start + timedelta(seconds=1))
+        session.save(update_fields=["status", "ended_at", "scheduled_end", "updated_at"])
+    channel.current_session = None
+    channel.save(update_fields=["current_session"])
+    exhibitor_live_set(exhibitor_id=channel.exhibitor_id, is_live=False)
+    _broadcast(session, "session.ended")
+    logger.info("stream ended: channel=%s session=%s", channel.public_id, session.pk)
+    return session
+
+
+def _channel_checked_for_done(public_id: str, key: str) -> StreamChannel | None:
+    """publish-done is honoured for the channel whatever its key now is (a key rotated
+    mid-stream must still end that stream), but only for a real channel."""
+    return StreamChannel.objects.select_for_update().filter(public_id=public_id).first()

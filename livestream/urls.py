@@ -1,0 +1,14 @@
+from django.urls import path
+
+from livestream import views
+
+app_name = "livestream"
+
+urlpatterns = [
+    path("livestream/media/on-publish/", views.media_on_publish, name="media_on_publish"),
+    path(
+        "livestream/media/on-publish-done/",
+        views.media_on_publish_done,
+        name="media_on_publish_done",
+    ),
+]
