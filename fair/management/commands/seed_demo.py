@@ -15,6 +15,7 @@ from django.utils import timezone
 from buyers.models import BuyerProfile
 from buyers.services import buyer_sign_up
 from exhibitors.demo import demo_exhibitors_load
+from livestream.demo import demo_sessions_load
 from fair.models import ORGANISERS_GROUP, Category, FairEdition, User
 from fair.selectors import fair_edition_cache_clear
 
@@ -90,12 +91,16 @@ class Command(BaseCommand):
         exhibitor_logins = demo_exhibitors_load(
             organiser=organiser, make_user=self._plain_user, password=DEMO_PASSWORD
         )
+        sessions = demo_sessions_load(
+            remind=User.objects.filter(email__iexact="khalid@buyer.example").first()
+        )
         fair_edition_cache_clear()
 
         self.stdout.write(self.style.SUCCESS(f"Demo fair ready: {edition.name}"))
         self.stdout.write(f"  opens  {edition.starts_at:%Y-%m-%d %H:%M} UTC")
         self.stdout.write(f"  closes {edition.ends_at:%Y-%m-%d %H:%M} UTC")
         self.stdout.write(f"  {Category.objects.count()} categories and sections")
+        self.stdout.write(f"  {sessions} live sessions scheduled")
         self.stdout.write(f"Log-ins (password for all: {DEMO_PASSWORD})")
         self.stdout.write(f"  organiser  {organiser.email}")
         for user in buyers:
