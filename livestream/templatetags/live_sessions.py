@@ -14,8 +14,10 @@ register = template.Library()
 def _current_or_upcoming():
     return (
         LiveSession.objects.public()
-        .filter(status__in=[LiveSession.Status.SCHEDULED, LiveSession.Status.LIVE],
-                scheduled_end__gt=timezone.now())
+        .filter(
+            status__in=[LiveSession.Status.SCHEDULED, LiveSession.Status.LIVE],
+            scheduled_end__gt=timezone.now(),
+        )
         .order_by("scheduled_start")
     )
 

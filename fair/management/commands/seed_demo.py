@@ -15,9 +15,9 @@ from django.utils import timezone
 from buyers.models import BuyerProfile
 from buyers.services import buyer_sign_up
 from exhibitors.demo import demo_exhibitors_load
-from livestream.demo import demo_sessions_load
 from fair.models import ORGANISERS_GROUP, Category, FairEdition, User
 from fair.selectors import fair_edition_cache_clear
+from livestream.demo import demo_sessions_load
 
 DEMO_PASSWORD = "fair-demo-2026"  # noqa: S105 (printed demo log-in, refused outside DEBUG)
 
