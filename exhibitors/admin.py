@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from exhibitors import services
 from exhibitors.models import (
@@ -29,6 +30,14 @@ class ExhibitorAdmin(admin.ModelAdmin):
     inlines = [MemberInline]
     actions = ["approve"]
 
+    # Organisers review applications here until their own area exists; the approve service
+    # checks the organiser role again.
+    def has_module_permission(self, request):
+        return request.user.is_organiser or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_organiser or super().has_view_permission(request, obj)
+
     @admin.action(description=_("Approve the selected applications"))
     def approve(self, request, queryset):
         approved = 0
@@ -38,7 +47,11 @@ class ExhibitorAdmin(admin.ModelAdmin):
                 approved += 1
             except ApplicationError as error:
                 self.message_user(request, f"{exhibitor}: {error.message}", messages.WARNING)
-        self.message_user(request, _("%(n)s exhibitors approved.") % {"n": approved})
+        self.message_user(
+            request,
+            ngettext("%(n)s exhibitor approved.", "%(n)s exhibitors approved.", approved)
+            % {"n": approved},
+        )
 
 
 @admin.register(Booth)

@@ -29,6 +29,21 @@ def _clear_cache():
     _cache_clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _media_cleanup():
+    """Uploads written by this run go when it ends (test settings point them at
+    media-test/ and media-test-private/)."""
+    yield
+    import shutil
+
+    for folder in (
+        settings.MEDIA_ROOT,
+        settings.STORAGES["private"].get("OPTIONS", {}).get("location"),
+    ):
+        if folder and "media-test" in str(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

@@ -453,6 +453,13 @@ WEBSOCKET_MAX_MESSAGE_BYTES = env_int("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024)
 
 # --- Live video ---
 
+# Stream rooms: seconds between viewer-count broadcasts (only when changed), socket
+# heartbeat, age after which a socket counts as gone, Redis pool per process for presence.
+LIVE_VIEWERS_INTERVAL = env_int("LIVE_VIEWERS_INTERVAL", 5)
+LIVE_PRESENCE_HEARTBEAT_SECONDS = env_int("LIVE_PRESENCE_HEARTBEAT_SECONDS", 20)
+LIVE_PRESENCE_STALE_SECONDS = env_int("LIVE_PRESENCE_STALE_SECONDS", 60)
+LIVE_PRESENCE_REDIS_MAX_CONNECTIONS = env_int("LIVE_PRESENCE_REDIS_MAX_CONNECTIONS", 20)
+
 # Shared secret the media server sends (header X-Media-Callback-Secret) on publish and
 # publish-done callbacks; without it every callback is refused.
 MEDIA_STREAM_CALLBACK_SECRET = env_str("MEDIA_STREAM_CALLBACK_SECRET")

@@ -9,6 +9,9 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-used-anywhe
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("DJANGO_SECURE", "0")
 os.environ.setdefault("REDIS_KEY_PREFIX", f"cloudfair-test-{os.getpid()}")
+# One folder of uploads per test run, shared with the servers the run starts (they inherit
+# the environment), removed when the run ends (tests/conftest.py).
+TEST_RUN_ID = os.environ.setdefault("CLOUDFAIR_TEST_RUN", str(os.getpid()))
 
 from .base import *  # noqa: E402,F403
 
@@ -20,11 +23,11 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://localhost/")
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = BASE_DIR / "media-test"  # noqa: F405
+MEDIA_ROOT = BASE_DIR / "media-test" / TEST_RUN_ID  # noqa: F405
 if not AWS_STORAGE_BUCKET_NAME:  # noqa: F405
     STORAGES["private"] = {  # noqa: F405
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(BASE_DIR / "media-test-private")},  # noqa: F405
+        "OPTIONS": {"location": str(BASE_DIR / "media-test-private" / TEST_RUN_ID)},  # noqa: F405
     }
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"

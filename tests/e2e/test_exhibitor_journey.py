@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from exhibitors.models import Exhibitor, ImportJob, Product
 from tests.e2e.conftest import BrowserProblems
@@ -57,6 +57,27 @@ def watched_page(context: BrowserContext) -> tuple[Page, BrowserProblems]:
     page.on("pageerror", problems.on_page_error)
     page.on("requestfailed", problems.on_request_failed)
     return page, problems
+
+
+def expect_loaded(image: Locator) -> None:
+    """The image file has arrived and decoded (a broken image is "visible" too). Waiting for
+    it also keeps the test from leaving the page mid-download: the browser would abort the
+    request, and ``browser_problems`` report it as failed (net::ERR_ABORTED)."""
+    expect(image).to_have_js_property("complete", True)
+    expect(image).not_to_have_js_property("naturalWidth", 0)
+
+
+def expect_panorama_shown(page: Page) -> None:
+    """static/exhibitors/js/public.js has started Pannellum on ``[data-panorama]`` (which
+    Pannellum makes its ``.pnlm-container``) and the panorama has loaded and been drawn."""
+    viewer = page.locator("[data-panorama]")
+    viewer.scroll_into_view_if_needed()  # public.js starts Pannellum when it comes into view
+    expect(viewer).to_have_class(re.compile(r"\bpnlm-container\b"))
+    expect(viewer).to_have_class(re.compile(r"\bpanorama-ready\b"))
+    expect(viewer.locator(".pnlm-render-container")).to_have_count(1)
+    expect(viewer.locator(".panorama-fallback")).to_have_count(0)
+    expect(viewer.locator(".pnlm-load-box")).to_be_hidden()  # Pannellum's download is done
+    expect(viewer.locator(".pnlm-error-msg")).to_be_hidden()  # and WebGL drew it
 
 
 def log_in(page: Page, email: str) -> None:
@@ -170,27 +191,21 @@ def test_exhibitor_journey_apply_build_import_and_buyer_finds_product(
 
     expect(page.get_by_text("Booth saved. Preview it before publishing.")).to_be_visible()
     current = page.get_by_role("region", name="Current images")
-    expect(current.get_by_role("img", name="Logo")).to_be_visible()
-    expect(current.get_by_role("img", name="360° panorama")).to_be_visible()
+    expect_loaded(current.get_by_role("img", name="Logo"))
+    expect_loaded(current.get_by_role("img", name="360° panorama"))
 
     page.get_by_role("link", name="Preview and publish").click()
     expect(page).to_have_url(f"/exhibit/{exhibitor.pk}/booth/preview/")
     booth_view = page.locator("article.booth")
     expect(booth_view.get_by_text(TAGLINE)).to_be_visible()
-    expect(booth_view.get_by_role("img", name=f"{COMPANY} logo")).to_be_visible()
-    viewer = page.locator("[data-panorama]")
-    viewer.scroll_into_view_if_needed()  # public.js starts Pannellum when it comes into view
-    # Pannellum makes the [data-panorama] element its container and draws inside it.
-    expect(viewer).to_have_class(re.compile(r"\bpnlm-container\b"))
-    expect(viewer).to_have_class(re.compile(r"\bpanorama-ready\b"))
-    expect(viewer.locator(".pnlm-render-container")).to_have_count(1)
-    expect(viewer.locator(".panorama-fallback")).to_have_count(0)
-    expect(viewer.locator(".pnlm-load-box")).to_be_hidden()  # the image has loaded
-    expect(viewer.locator(".pnlm-error-msg")).to_be_hidden()  # and WebGL drew it
+    expect_loaded(booth_view.get_by_role("img", name=f"{COMPANY} logo"))
+    expect_panorama_shown(page)
 
     page.get_by_role("button", name="Publish booth").click()
     expect(page.get_by_text("Your booth is published.")).to_be_visible()
     expect(page.get_by_text("This booth is published.")).to_be_visible()
+    expect_loaded(booth_view.get_by_role("img", name=f"{COMPANY} logo"))
+    expect_panorama_shown(page)  # (the preview again)
 
     # 4. A product, then its picture with a description for screen readers.
     page.goto(home)
@@ -217,7 +232,7 @@ def test_exhibitor_journey_apply_build_import_and_buyer_finds_product(
     page.get_by_label(field("Description for screen readers")).fill(IMAGE_ALT)
     page.get_by_role("button", name="Upload image").click()
     expect(page.get_by_text("Image added.")).to_be_visible()
-    expect(page.get_by_role("img", name=IMAGE_ALT)).to_be_visible()
+    expect_loaded(page.get_by_role("img", name=IMAGE_ALT))
     product = Product.objects.get(exhibitor=exhibitor, sku="RF-450-DD")
     assert product.is_published
     assert product.images.get().alt_text == IMAGE_ALT
@@ -259,23 +274,21 @@ def test_exhibitor_journey_apply_build_import_and_buyer_finds_product(
     results = visitor.get_by_test_id("search-results")
     card_link = results.get_by_role("link", name=re.compile(re.escape(PRODUCT)))
     expect(card_link).to_have_count(1)
-    expect(results.get_by_role("img", name=IMAGE_ALT)).to_be_visible()
+    expect_loaded(results.get_by_role("img", name=IMAGE_ALT))
     card_link.click()
 
     expect(visitor).to_have_url(f"/products/{product.pk}/")
     expect(visitor.get_by_role("heading", level=1, name=PRODUCT)).to_be_visible()
     expect(visitor.get_by_test_id("price")).to_contain_text("USD 310.00 – 355.50 FOB")
+    expect_loaded(visitor.get_by_role("figure").get_by_role("img", name=IMAGE_ALT))
+    visitor.wait_for_load_state("networkidle")  # and the exhibitor's lazy-loaded logo
     visitor.get_by_role("link", name="Visit the booth").click()
 
     expect(visitor).to_have_url(f"/exhibitors/{exhibitor.slug}/")
     booth = visitor.get_by_test_id("booth")
     expect(booth.get_by_role("heading", level=1, name=COMPANY)).to_be_visible()
     expect(booth.get_by_text(TAGLINE)).to_be_visible()
-    logo_image = booth.get_by_role("img", name=f"{COMPANY} logo")
-    expect(logo_image).to_be_visible()
-    # The logo file really loaded (a broken image is "visible" too).
-    expect(logo_image).to_have_js_property("complete", True)
-    expect(logo_image).not_to_have_js_property("naturalWidth", 0)
+    expect_loaded(booth.get_by_role("img", name=f"{COMPANY} logo"))
 
     # Each browser, on every page it opened: no console error, page error or failed request.
     for page_ in (page, organiser_page, visitor):
