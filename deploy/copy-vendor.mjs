@@ -16,6 +16,14 @@ const files = [
     "node_modules/@google/model-viewer/dist/model-viewer.min.js",
     "static/vendor/model-viewer/model-viewer.min.js",
   ],
+  // hls.js: the minified ES module build (imported on demand by livestream/js/player.js),
+  // its transmuxer worker (loaded by URL: the CSP allows no blob: workers) and their
+  // source maps (the manifest static storage insists that referenced maps exist).
+  ["node_modules/hls.js/dist/hls.min.mjs", "static/vendor/hls/hls.min.mjs"],
+  ["node_modules/hls.js/dist/hls.min.mjs.map", "static/vendor/hls/hls.min.mjs.map"],
+  ["node_modules/hls.js/dist/hls.worker.js", "static/vendor/hls/hls.worker.js"],
+  ["node_modules/hls.js/dist/hls.worker.js.map", "static/vendor/hls/hls.worker.js.map"],
+  ["node_modules/hls.js/LICENSE", "static/vendor/hls/LICENSE"],
 ];
 
 for (const [from, to] of files) {

@@ -21,7 +21,7 @@ from fair.models import User
 from fair.realtime import live_session_group, send_event_on_commit
 from livestream import keys
 from livestream.models import LiveSession, Region, StreamChannel, StreamKeyAudit
-from livestream.tasks import session_changed_notify
+from livestream.tasks import session_changed_notify, session_replay_make
 
 logger = logging.getLogger(__name__)
 
@@ -348,6 +348,7 @@ def media_publish_done(*, public_id: str, key: str) -> LiveSession | None:
         if session.is_adhoc or session.scheduled_end > now:
             session.scheduled_end = max(now, session.scheduled_start + timedelta(seconds=1))
         session.save(update_fields=["status", "ended_at", "scheduled_end", "updated_at"])
+        session_replay_make.delay_on_commit(session_id=session.pk)
     channel.current_session = None
     channel.save(update_fields=["current_session"])
     exhibitor_live_set(exhibitor_id=channel.exhibitor_id, is_live=False)

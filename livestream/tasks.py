@@ -69,3 +69,7 @@ def session_changed_notify(*, session_id: int, change: str) -> int:
         _send_session_mail(reminder.user, session, template)
         sent += 1
     return sent
+
+
+# The replay task lives with the replay code; importing it here registers it.
+from livestream.replays import session_replay_make  # noqa: E402,F401

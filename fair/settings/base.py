@@ -326,19 +326,6 @@ if AWS_STORAGE_BUCKET_NAME:
 else:
     MEDIA_ORIGIN = ""
 
-# Content-Security-Policy: no inline script or style anywhere, so it can be this strict.
-# The one hash is the <style> element @google/model-viewer 4.4.0 puts in its shadow root
-# (it changes with that package's version: update it when upgrading).
-MODEL_VIEWER_STYLE_HASH = "'sha256-PXtZZkJMMyc18o/DN1ZEFOJ2qEGq95IQbVaJFMOXOb0='"
-CONTENT_SECURITY_POLICY = (
-    f"default-src 'self'; script-src 'self'; style-src 'self' {MODEL_VIEWER_STYLE_HASH}; "
-    f"img-src 'self' data: blob: {MEDIA_ORIGIN}; "
-    f"media-src 'self' blob: https: {MEDIA_ORIGIN}; "
-    f"connect-src 'self' ws: wss: https: {MEDIA_ORIGIN}; "
-    "font-src 'self'; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
-
 # --- Cache, channel layer, Celery ---
 
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "cloudfair")
@@ -468,6 +455,23 @@ MEDIA_RTMP_URL = env_str("MEDIA_RTMP_URL", "rtmp://127.0.0.1:1935/live")
 MEDIA_HLS_URL = env_str("MEDIA_HLS_URL", "http://127.0.0.1:8080/hls")
 # Folder where the media server writes recordings (made into replays by a Celery task).
 MEDIA_RECORDINGS_DIR = env_str("MEDIA_RECORDINGS_DIR", "/var/rec")
+
+# The HLS server's origin, for the Content-Security-Policy (players fetch playlists there).
+_hls = urlsplit(MEDIA_HLS_URL)
+MEDIA_HLS_ORIGIN = f"{_hls.scheme}://{_hls.netloc}" if _hls.scheme in ("http", "https") else ""
+
+# Content-Security-Policy: no inline script or style anywhere, so it can be this strict.
+# The one hash is the <style> element @google/model-viewer 4.4.0 puts in its shadow root
+# (it changes with that package's version: update it when upgrading).
+MODEL_VIEWER_STYLE_HASH = "'sha256-PXtZZkJMMyc18o/DN1ZEFOJ2qEGq95IQbVaJFMOXOb0='"
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'self'; script-src 'self'; style-src 'self' {MODEL_VIEWER_STYLE_HASH}; "
+    f"img-src 'self' data: blob: {MEDIA_ORIGIN}; "
+    f"media-src 'self' blob: https: {MEDIA_ORIGIN} {MEDIA_HLS_ORIGIN}; "
+    f"connect-src 'self' ws: wss: https: {MEDIA_ORIGIN} {MEDIA_HLS_ORIGIN}; "
+    "font-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 
 # --- Logging ---
 
