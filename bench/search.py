@@ -8,7 +8,8 @@ scenario runs ``--queries`` varied buyer queries (default 200) with one client, 
 over ``--clients`` processes (default 4), each with its own database connection, calling
 ``exhibitors.search`` directly. The plain GIN full-text query (ts_rank over every match, no
 caps, exact count) runs in the same run as the baseline. Prints p50/p95/p99 and queries per
-second per scenario and the typo-correction rate; ``--json FILE`` writes them."""
+second per scenario, the typo-correction rate and the load average before and after the
+run; ``--only a,b`` runs some scenarios only; ``--json FILE`` writes them."""
 
 from __future__ import annotations
 
@@ -277,6 +278,7 @@ def main() -> None:
     parser.add_argument("--baseline-broad-queries", type=int, default=60,
                         help="the uncapped broad baseline takes seconds per query")  # fmt: skip
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--only", help="comma-separated scenarios to run (default: all)")
     parser.add_argument("--json")
     args = parser.parse_args()
     products = 100_000 if args.quick else args.products
@@ -307,10 +309,14 @@ def main() -> None:
     queries["baseline_keyword_category"] = queries["keyword_category"]
     broad = [SearchParams(q=p.q) for p in queries["broad_one_word"]]
     queries["baseline_broad_one_word"] = broad[: args.baseline_broad_queries]
+    if args.only:
+        wanted = set(args.only.split(","))
+        queries = {name: items for name, items in queries.items() if name in wanted}
     connections.close_all()
 
     results: dict[str, dict] = {}
     ctx: dict = {}
+    load_before = os.getloadavg()
     pool = multiprocessing.get_context("fork").Pool(args.clients)
     try:
         for scenario, items in queries.items():
@@ -324,10 +330,23 @@ def main() -> None:
     finally:
         pool.close()
         pool.join()
+    load_after = os.getloadavg()
     print_table(f"Catalogue search, {total} products", results, COLUMNS)
-    rate = results["typo"].get("correction_rate")
-    print(f"\nSingle-word typos corrected: {rate:.1%}")
-    write_json(args.json, results, products=total, typo_correction_rate=rate)
+    print(
+        "\nLoad average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}"
+        " (the run's own clients included)".format(*load_before, *load_after)
+    )
+    rate = results.get("typo", {}).get("correction_rate")
+    if rate is not None:
+        print(f"\nSingle-word typos corrected: {rate:.1%}")
+    write_json(
+        args.json,
+        results,
+        products=total,
+        typo_correction_rate=rate,
+        load_average_before=[round(x, 2) for x in load_before],
+        load_average_after=[round(x, 2) for x in load_after],
+    )
 
 
 if __name__ == "__main__":

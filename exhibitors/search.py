@@ -10,13 +10,20 @@ PostgreSQL (everything but the embedded demo):
   weighted name (A) > section/category names and keywords (B) > description (C), ``simple``
   configuration (no stemming: names in any language and model numbers stay matchable; a
   trailing plural "s" is folded by the query instead).
+* No join on the hot path: "public", the exhibitor's country and live flag and the
+  top-level category are copied onto the product row by triggers (migration 0004, columns
+  ``search_*`` that the ORM model does not declare; raw SQL here only). Selective filters
+  (a section, a rare country, live, new launch, a certification) go into the index scan
+  (a partial GIN over the vector and those columns, or a b-tree the planner combines with
+  it); the others are checked on the rows the index scan yields.
 * Broad words stay fast because nothing touches every match: relevance ranks, and hit and
-  facet counts count, only the first ``COUNT_CAP`` matches (shown as "5,000+"),
-  newest / price sorts walk partial b-tree indexes, and pages stop at ``MAX_PAGE``.
+  facet counts count, only the first ``COUNT_CAP`` matches (shown as "1,000+"), one heap
+  read per row; newest / price sorts of more matches walk partial b-tree indexes, and
+  pages stop at ``MAX_PAGE``. JIT and parallel workers are off for these short queries.
 * Typos: each word absent from the word list (``exhibitors_searchword``) is replaced by its
-  nearest listed word (pg_trgm KNN, then edit distance, then frequency) before the query
-  runs; the correction is reported only when the corrected query finds something, so a
-  word from an unpublished product is never revealed.
+  nearest listed word without digits (pg_trgm KNN, then edit distance, then frequency)
+  before the query runs; the correction is reported only when the corrected query finds
+  something, so a word from an unpublished product is never revealed.
 * Every search runs under ``SET LOCAL statement_timeout`` (``STATEMENT_TIMEOUT_MS``): a
   query that would take longer returns ``SearchResult(timed_out=True)``, never an error.
 
@@ -25,15 +32,17 @@ SQLite (embedded demo only): ``icontains`` on name, keywords and description, ne
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils.translation import get_language, override
 from django_countries import countries
 
 from exhibitors.models import Exhibitor, Product, ProductImage
@@ -41,8 +50,8 @@ from fair.models import Category
 
 PAGE_SIZE = 24
 # Relevance ranks, and hit and facet counts count, the first COUNT_CAP matches only (shown
-# as "5,000+" beyond): a near-universal word never makes the database touch every match.
-COUNT_CAP = 5000
+# as "1,000+" beyond): a near-universal word never makes the database touch every match.
+COUNT_CAP = 1000
 MAX_PAGE = math.ceil(COUNT_CAP / PAGE_SIZE)
 STATEMENT_TIMEOUT_MS = 1000
 MAX_WORDS = 8
@@ -50,6 +59,19 @@ EXHIBITOR_MATCHES = 4
 SUGGEST_LIMIT = 8
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
+
+# Set for the search's own transaction only. Search queries are short: JIT compilation
+# (which the planner's estimates for a GIN bitmap over a broad word can trigger) costs more
+# than it saves, and parallel workers are better spent on other clients' queries. A broad
+# word's bitmap stays exact (no lossy pages to recheck) within work_mem. The catalogue is
+# read from memory (the OS cache): prefetch advice per heap page is a wasted system call
+# (about 4 % of a search's database time at 1.8 M products; revisit on a disk-bound server).
+_SESSION_SETTINGS = {
+    "jit": "off",
+    "max_parallel_workers_per_gather": "0",
+    "work_mem": "32MB",
+    "effective_io_concurrency": "0",
+}
 
 # Words as PostgreSQL's default parser sees them for our purposes: decimals ("3.5") whole,
 # otherwise runs of letters and digits (underscores and punctuation separate words).
@@ -162,9 +184,9 @@ def _max_edits(word: str) -> int:
 
 
 def words_correct(cursor, words: list[str]) -> list[str]:
-    """Replace each word the word list does not know by its nearest known word (trigram
-    nearest neighbours, then fewest edits, then most frequent). Words with digits and
-    words under three letters are left alone."""
+    """Replace each word the word list does not know by its nearest known word without
+    digits (trigram nearest neighbours, then fewest edits, then most frequent). Words with
+    digits and words under three letters are left alone."""
     checkable = [w for w in words if w.isalpha() and len(w) >= 3]
     if not checkable:
         return words
@@ -179,7 +201,7 @@ def words_correct(cursor, words: list[str]) -> list[str]:
         SELECT t.w, s.word, s.ndoc
           FROM unnest(%s::text[]) AS t(w)
          CROSS JOIN LATERAL (
-               SELECT word, ndoc FROM exhibitors_searchword
+               SELECT word, ndoc FROM exhibitors_searchword WHERE word !~ '[0-9]'
                 ORDER BY word <-> t.w LIMIT 12) AS s
         """,
         [unknown],
@@ -247,10 +269,6 @@ def _ordered(qs: QuerySet[Product], sort: str) -> QuerySet[Product]:
     return qs.order_by("-created_at", "-id")
 
 
-def _sql(qs: QuerySet) -> tuple[str, tuple]:
-    return qs.query.get_compiler(connection=connection).as_sql()
-
-
 def _hydrate(ids: list[int]) -> list[Product]:
     if not ids:
         return []
@@ -258,6 +276,8 @@ def _hydrate(ids: list[int]) -> list[Product]:
         Product.objects.public()
         .filter(pk__in=ids)
         .select_related("exhibitor", "category")
+        # Long texts no result card or API row shows: not read, not decoded.
+        .defer("search_vector", "description", "exhibitor__description")
         .prefetch_related(
             Prefetch(
                 "images",
@@ -270,6 +290,13 @@ def _hydrate(ids: list[int]) -> list[Product]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+@functools.lru_cache(maxsize=4096)
+def _country_name(language: str | None, code: str) -> str:
+    # django-countries translates and sorts on every call: a facet list asks for ~20.
+    with override(language):
+        return str(countries.name(code) or code)
+
+
 def _facets(rows, categories: list[Category], capped: bool) -> tuple[Facets, int]:
     names = {c.pk: c for c in categories}
     facets = Facets(is_estimate=capped)
@@ -280,7 +307,7 @@ def _facets(rows, categories: list[Category], capped: bool) -> tuple[Facets, int
             if node is not None:
                 facets.categories.append(FacetCount(node.slug, node.display_name, count))
         elif kind == "country" and value:
-            facets.countries.append(FacetCount(value, countries.name(value) or value, count))
+            facets.countries.append(FacetCount(value, _country_name(get_language(), value), count))
         elif kind == "new":
             facets.new_launch = count
         elif kind == "live":
@@ -328,16 +355,21 @@ def products_search(
     restore = connection.in_atomic_block
     try:
         with transaction.atomic(), connection.cursor() as cursor:
+            settings = {
+                **_SESSION_SETTINGS,
+                "statement_timeout": str(int(timeout_ms or STATEMENT_TIMEOUT_MS)),
+            }
             cursor.execute(
-                "SELECT current_setting('statement_timeout'), "
-                "set_config('statement_timeout', %s, true)",
-                [str(int(timeout_ms or STATEMENT_TIMEOUT_MS))],
+                "SELECT "
+                + ", ".join("current_setting(%s), set_config(%s, %s, true)" for _ in settings),
+                [v for name, value in settings.items() for v in (name, name, value)],
             )
-            previous_timeout = cursor.fetchone()[0]
+            previous = cursor.fetchone()[0::2]
             result = _search_postgresql(cursor, params, categories, page, counts_only=counts_only)
             if restore:
                 cursor.execute(
-                    "SELECT set_config('statement_timeout', %s, true)", [previous_timeout]
+                    "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
+                    [v for pair in zip(settings, previous, strict=True) for v in pair],
                 )
             return result
     except OperationalError as exc:
@@ -346,60 +378,153 @@ def products_search(
         return SearchResult(params=params, page=page, timed_out=True, categories=categories)
 
 
+@dataclass
+class _Where:
+    """Conditions over ``exhibitors_product p`` on the columns of migration 0004 (no join).
+    ``index`` ones go to the GIN bitmap (vector and selective filters); ``after`` ones are
+    checked on the rows the bitmap yields (filters most matches pass anyway, and those no
+    index can answer): intersecting a word's posting list with a filter value most rows
+    have costs more than dropping the few rows it excludes."""
+
+    index: list[str] = field(default_factory=list)
+    index_args: list = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
+    after_args: list = field(default_factory=list)
+
+    def sql(self) -> tuple[str, list]:
+        return " AND ".join(self.index + self.after), [*self.index_args, *self.after_args]
+
+
+# A filter value on more than this share of public products is checked after the index.
+_INDEX_FILTER_MAX_SHARE = 0.1
+_value_shares: dict[str, tuple[float, dict[str, float]]] = {}
+
+
+def _value_share(column: str, value: str) -> float:
+    """The share of public products with ``column = value``, from the planner's statistics
+    (refreshed by ANALYZE; read at most every 10 minutes per process); 0 when unknown."""
+    now = time.monotonic()
+    cached = _value_shares.get(column)
+    if cached is None or now - cached[0] > 600:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT most_common_vals::text::text[], most_common_freqs FROM pg_stats "
+                "WHERE tablename = 'exhibitors_product' AND attname = %s",
+                [column],
+            )
+            row = cursor.fetchone()
+        shares = dict(zip(row[0], row[1], strict=True)) if row and row[0] else {}
+        cached = _value_shares[column] = (now, shares)
+    return cached[1].get(value, 0.0)
+
+
+def _public_where(
+    params: SearchParams, categories: list[Category], tsquery: str | None
+) -> _Where | None:
+    """Public products matching the query and filters; ``None`` when nothing can match (an
+    unknown category slug)."""
+    where = _Where(index=["p.search_public"])
+    if tsquery:
+        where.index.append("p.search_vector @@ to_tsquery('simple', %s)")
+        where.index_args.append(tsquery)
+    if params.category:
+        node = next((c for c in categories if c.slug == params.category), None)
+        if node is None:
+            return None
+        if node.kind == Category.Kind.SECTION:
+            where.index.append("p.category_id = %s")
+            where.index_args.append(node.pk)
+        else:  # a whole top-level category: most of a word's matches are in it
+            where.after.append("p.search_top_category_id = %s")
+            where.after_args.append(node.pk)
+    if params.country:
+        common = _value_share("search_country", params.country) > _INDEX_FILTER_MAX_SHARE
+        (where.after if common else where.index).append("p.search_country = %s")
+        (where.after_args if common else where.index_args).append(params.country)
+    # Flags as integers: the planner turns "flag = true" into a plain boolean test, which a
+    # GIN index cannot take.
+    if params.live:
+        where.index.append("p.search_live::int = 1")
+    if params.new_launch:
+        where.index.append("p.is_new_launch::int = 1")
+    if params.certification:
+        where.index.append("p.certifications @> %s::jsonb")
+        where.index_args.append(json.dumps([params.certification]))
+    if params.moq_max is not None:
+        where.after.append("p.moq <= %s")
+        where.after_args.append(params.moq_max)
+    if params.currency and (params.price_min is not None or params.price_max is not None):
+        where.after.append("p.currency = %s AND p.price_min IS NOT NULL")
+        where.after_args.append(params.currency)
+        if params.price_max is not None:
+            where.after.append("p.price_min <= %s")
+            where.after_args.append(params.price_max)
+        if params.price_min is not None:
+            where.after.append("(p.price_max >= %s OR (p.price_max IS NULL AND p.price_min >= %s))")
+            where.after_args += [params.price_min, params.price_min]
+    return where
+
+
+_SORT_SQL = {
+    "newest": "created_at DESC, id DESC",
+    "price_asc": "price_min ASC NULLS LAST, id ASC",
+    "price_desc": "price_min DESC NULLS LAST, id DESC",
+}
+
+
 def _search_postgresql(
     cursor, params: SearchParams, categories, page: int, *, counts_only: bool = False
 ) -> SearchResult:
     result = SearchResult(params=params, page=page, categories=categories)
     words = query_words(params.q)
     corrected = words_correct(cursor, words) if words else words
-    qs = _filtered(params, categories)
-    query = None
-    if corrected:
-        query = SearchQuery(_tsquery(corrected), config="simple", search_type="raw")
-        qs = qs.filter(search_vector=query)
-
-    # One pass over the first COUNT_CAP + 1 matches gives the hit count, the facets and (for
-    # relevance) the ranked page: the heap rows are read once.
-    ranked_here = query is not None and params.sort == "relevance" and not counts_only
-    counted = qs.order_by().annotate(
-        f_cat=F("category__parent_id"),
-        f_country=F("exhibitor__country"),
-        f_live=F("exhibitor__is_live"),
-        f_new=F("is_new_launch"),
-    )
-    fields = ["f_cat", "f_country", "f_live", "f_new"]
-    if ranked_here:
-        counted = counted.annotate(f_rank=SearchRank(F("search_vector"), query))
-        fields += ["id", "f_rank"]
-    counted = counted.values(*fields)[: COUNT_CAP + 1]
-    try:
-        sql, sql_params = _sql(counted)
-    except EmptyResultSet:  # e.g. an unknown category slug
+    tsquery = _tsquery(corrected) if corrected else None
+    where = _public_where(params, categories, tsquery)
+    if where is None:  # an unknown category slug
         return result
+
+    # One pass over the first COUNT_CAP + 1 matches (GIN bitmap, then one heap read each, no
+    # join) gives the hit count (the extra row tells "more than COUNT_CAP"), and over the
+    # first COUNT_CAP the facets and the page: ranked for relevance; for the other sorts
+    # too when every match was read. "OFFSET 0" keeps the ``after`` conditions out of the
+    # index scan.
+    ranked = tsquery is not None and params.sort == "relevance" and not counts_only
+    order = "r DESC, id DESC" if ranked else _SORT_SQL.get(params.sort, _SORT_SQL["newest"])
+    rank = "ts_rank(p.search_vector, to_tsquery('simple', %s))" if ranked else "0::real"
+    after = " AND ".join(where.after) or "true"
     offset = (page - 1) * PAGE_SIZE
-    hits_sql = (
-        "UNION ALL (SELECT 'hit', id::text, 0, f_rank FROM m "
-        "ORDER BY f_rank DESC, id DESC LIMIT %s OFFSET %s)"
-        if ranked_here
-        else ""
-    )
     cursor.execute(
         f"""
-        WITH m AS MATERIALIZED ({sql})
-        SELECT 'category', f_cat::text, count(*), 0::real FROM m GROUP BY f_cat
-        UNION ALL SELECT 'country', f_country, count(*), 0 FROM m GROUP BY f_country
-        UNION ALL SELECT 'new', NULL, count(*), 0 FROM m WHERE f_new
-        UNION ALL SELECT 'live', NULL, count(*), 0 FROM m WHERE f_live
-        UNION ALL SELECT 'total', NULL, count(*), 0 FROM m
-        {hits_sql}
-        """,  # noqa: S608 (the inner SQL is compiled by the ORM with bound parameters)
-        [*sql_params, PAGE_SIZE, offset] if ranked_here else sql_params,
+        WITH m AS MATERIALIZED (
+            SELECT p.id, p.search_top_category_id AS c, p.search_country AS k,
+                   p.search_live AS l, p.is_new_launch AS n, p.created_at, p.price_min,
+                   {rank} AS r
+              FROM (SELECT * FROM exhibitors_product p WHERE {" AND ".join(where.index)}
+                    OFFSET 0) AS p
+             WHERE {after}
+             LIMIT %s),
+        f AS (SELECT * FROM m LIMIT %s),
+        hits AS (SELECT id, row_number() OVER (ORDER BY {order}) AS o
+                   FROM f ORDER BY {order} LIMIT %s OFFSET %s)
+        SELECT 'category', c::text, count(*) FROM f GROUP BY c
+        UNION ALL SELECT 'country', k, count(*) FROM f GROUP BY k
+        UNION ALL SELECT 'new', NULL, count(*) FROM f WHERE n
+        UNION ALL SELECT 'live', NULL, count(*) FROM f WHERE l
+        UNION ALL SELECT 'total', NULL, count(*) FROM m
+        UNION ALL SELECT 'hit', id::text, o FROM hits
+        """,  # noqa: S608 (fixed SQL fragments; every value is a bound parameter)
+        [
+            *([tsquery] if ranked else []),
+            *where.index_args,
+            *where.after_args,
+            COUNT_CAP + 1,
+            COUNT_CAP,
+            0 if counts_only else PAGE_SIZE,
+            offset,
+        ],
     )
     rows = cursor.fetchall()
-    hits = sorted(
-        ((rank, int(value)) for kind, value, _n, rank in rows if kind == "hit"), reverse=True
-    )
-    facets, total = _facets([row[:3] for row in rows if row[0] != "hit"], categories, capped=False)
+    facets, total = _facets([row for row in rows if row[0] != "hit"], categories, capped=False)
     capped = total > COUNT_CAP
     facets.is_estimate = capped
     result.facets = facets
@@ -410,12 +535,17 @@ def _search_postgresql(
         return result
 
     if total:
-        if ranked_here:
-            ids = [pk for _rank, pk in hits]
+        if ranked or not capped:
+            ids = [int(value) for _o, value in sorted((o, v) for k, v, o in rows if k == "hit")]
         else:
-            ids = list(
-                _ordered(qs, params.sort).values_list("id", flat=True)[offset : offset + PAGE_SIZE]
+            # More matches than were read: let the planner walk the sort's partial index.
+            sql, args = where.sql()
+            cursor.execute(
+                f"SELECT p.id FROM exhibitors_product p WHERE {sql} "  # noqa: S608
+                f"ORDER BY {_SORT_SQL[params.sort]} LIMIT %s OFFSET %s",
+                [*args, PAGE_SIZE, offset],
             )
+            ids = [row[0] for row in cursor.fetchall()]
         result.products = _hydrate(ids)
     if corrected != words and total:
         result.corrected_query = " ".join(corrected)
@@ -470,13 +600,7 @@ def products_suggest(q: str, *, limit: int = SUGGEST_LIMIT) -> list[str]:
     suggestions: list[str] = []
     seen: set[str] = set()
     if len(text) >= 3:
-        names = (
-            Product.objects.public()
-            .filter(name__icontains=text)
-            .order_by()
-            .values_list("name", flat=True)[:100]
-        )
-        for name in names:
+        for name in _names_containing(text):
             if name.lower() not in seen:
                 seen.add(name.lower())
                 suggestions.append(name)
@@ -499,6 +623,26 @@ def products_suggest(q: str, *, limit: int = SUGGEST_LIMIT) -> list[str]:
     return suggestions[:limit]
 
 
+def _names_containing(text: str) -> list[str]:
+    """Up to 100 names of public products containing ``text`` (any case): the trigram
+    index on ``UPPER(name)``; on PostgreSQL the public flag of migration 0004, no join."""
+    if connection.vendor != "postgresql":
+        return list(
+            Product.objects.public()
+            .filter(name__icontains=text)
+            .order_by()
+            .values_list("name", flat=True)[:100]
+        )
+    pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM exhibitors_product WHERE search_public "
+            "AND UPPER(name::text) LIKE UPPER(%s) LIMIT 100",
+            [f"%{pattern}%"],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def search_words_refresh() -> int:
     """Recount the word list from public products (``ts_stat``): correct frequencies for
     typo correction, and only words of public products offered as completions (words the
@@ -507,6 +651,8 @@ def search_words_refresh() -> int:
     if connection.vendor != "postgresql":
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
+        # Inside an enclosing transaction an earlier refresh's table is still there.
+        cursor.execute("DROP TABLE IF EXISTS search_words_new")
         cursor.execute(
             """
             CREATE TEMP TABLE search_words_new ON COMMIT DROP AS

@@ -224,3 +224,23 @@ class Category(models.Model):
         """The name in the active language, falling back to English."""
         language = translation.get_language() or settings.LANGUAGE_CODE
         return self.names.get(language) or self.names.get(language.split("-")[0]) or self.name
+
+
+class Notice(models.Model):
+    """An in-app notice for one user ("Starting in 15 minutes: ..."), shown on their pages
+    until read. The text is stored already translated into the user's language."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+    )
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.text

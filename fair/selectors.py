@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
-from fair.models import Category, FairEdition
+from fair.models import Category, FairEdition, Notice, User
 
 _EDITION_CACHE_KEY = "fair:edition:current"
 
@@ -30,3 +30,9 @@ def category_tree() -> list[Category]:
         .prefetch_related("children")
         .order_by("position", "name")
     )
+
+
+def notices_unread(user: User, limit: int = 20) -> list[Notice]:
+    if not user.is_authenticated:
+        return []
+    return list(Notice.objects.filter(user=user, read_at__isnull=True)[:limit])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
-from fair.models import User, validate_time_zone
+from fair.models import Notice, User, validate_time_zone
 
 
 @transaction.atomic
@@ -24,3 +25,12 @@ def user_preferences_update(*, user: User, full_name: str, language: str, time_z
 def user_language_set(*, user: User, language: str) -> None:
     user.language = language
     user.save(update_fields=["language"])
+
+
+def notice_create(*, user_id: int, text: str, url: str = "") -> Notice:
+    """An in-app notice (text already in the user's language)."""
+    return Notice.objects.create(user_id=user_id, text=text[:300], url=url[:300])
+
+
+def notices_mark_read(*, user: User) -> int:
+    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -67,6 +67,7 @@ urlpatterns = [
     path("buyers/", include("buyers.urls")),
     path("preferences/time-zone/", views.time_zone_detected, name="time_zone_detected"),
     path("preferences/language/", views.language_set, name="language_set"),
+    path("notices/read/", views.notices_read, name="notices_read"),
     path("api/v1/", include(api_patterns)),
     path("api/v1/", include("exhibitors.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

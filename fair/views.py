@@ -17,7 +17,7 @@ from fair.forms import UserPreferencesForm
 from fair.middleware import SESSION_TIME_ZONE_KEY
 from fair.models import available_time_zones
 from fair.selectors import category_tree
-from fair.services import user_language_set, user_preferences_update
+from fair.services import notices_mark_read, user_language_set, user_preferences_update
 
 
 @require_GET
@@ -129,3 +129,14 @@ class LogoutView(auth_views.LogoutView):
         if zone:
             request.session[SESSION_TIME_ZONE_KEY] = zone
         return response
+
+
+@login_required
+@require_POST
+def notices_read(request: HttpRequest) -> HttpResponse:
+    """Mark all the user's notices read, then go back where they were."""
+    notices_mark_read(user=request.user)
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    return redirect(next_url)

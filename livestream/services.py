@@ -300,7 +300,7 @@ def media_publish(*, public_id: str, key: str) -> LiveSession:
                 scheduled_end__gt=now,
             )
         )
-        .order_by("-status", "scheduled_start")  # a session still marked live first
+        .order_by("status", "scheduled_start")  # "live" sorts before "scheduled"
         .first()
     )
     if session is None:

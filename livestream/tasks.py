@@ -10,7 +10,10 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
+
+from fair.services import notice_create
 
 logger = logging.getLogger(__name__)
 
@@ -18,10 +21,12 @@ REMINDER_LEAD = timedelta(minutes=15)
 
 
 def _send_session_mail(user, session, template: str) -> None:
+    """The email, and the same news as an in-app notice (in the user's language and zone)."""
     with translation.override(user.language), timezone.override(user.time_zone or "UTC"):
         context = {"session": session, "user": user}
         subject = render_to_string(f"livestream/email/{template}_subject.txt", context).strip()
         body = render_to_string(f"livestream/email/{template}_body.txt", context)
+    notice_create(user_id=user.pk, text=subject, url=reverse("livestream:room", args=[session.pk]))
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
 
 

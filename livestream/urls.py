@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from livestream import views
 
@@ -11,4 +11,5 @@ urlpatterns = [
         views.media_on_publish_done,
         name="media_on_publish_done",
     ),
+    path("", include("livestream.urls_pages")),
 ]

@@ -44,6 +44,9 @@ class World:
     invitation: object
     token: str
     import_job: object
+    session: object
+    feed_token: str
+    stream_key: str
 
 
 @dataclass
@@ -110,6 +113,7 @@ def _staff_unchanged(world: World) -> None:
 
 
 E = "exhibitors:"
+L = "livestream:"
 ROWS: list[Row] = [
     # --- fair core and accounts ---
     Row("home", "get", lambda w: reverse("home"), everyone(200)),
@@ -369,6 +373,74 @@ ROWS: list[Row] = [
         everyone(403),
         data=lambda w: {"name": "x", "key": "y"},
     ),
+    # --- live sessions ---
+    Row(
+        L + "session_list",
+        "get",
+        lambda w: reverse(L + "session_list", args=[w.exhibitor.pk]),
+        staff_only(),
+    ),
+    Row(
+        L + "session_create",
+        "get",
+        lambda w: reverse(L + "session_create", args=[w.exhibitor.pk]),
+        staff_only(),
+    ),
+    Row(
+        L + "session_edit",
+        "get",
+        lambda w: reverse(L + "session_edit", args=[w.exhibitor.pk, w.session.pk]),
+        staff_only(),
+    ),
+    Row(
+        L + "session_cancel",
+        "get",
+        lambda w: reverse(L + "session_cancel", args=[w.exhibitor.pk, w.session.pk]),
+        staff_only(),
+    ),
+    Row(
+        L + "go_live",
+        "get",
+        lambda w: reverse(L + "go_live", args=[w.exhibitor.pk]),
+        editors_only(),
+    ),
+    Row(
+        L + "key_rotate",
+        "post",
+        lambda w: reverse(L + "key_rotate", args=[w.exhibitor.pk]),
+        editors_only(302),
+        data=lambda w: {},
+    ),
+    Row(L + "live_now", "get", lambda w: reverse(L + "live_now"), everyone(200)),
+    Row(L + "upcoming", "get", lambda w: reverse(L + "upcoming"), everyone(200)),
+    Row(L + "my_fair", "get", lambda w: reverse(L + "my_fair"), {**everyone(200), "anon": LOGIN}),
+    Row(L + "room", "get", lambda w: reverse(L + "room", args=[w.session.pk]), everyone(200)),
+    Row(
+        L + "session_ics",
+        "get",
+        lambda w: reverse(L + "session_ics", args=[w.session.pk]),
+        everyone(200),
+    ),
+    Row(L + "feed", "get", lambda w: reverse(L + "feed", args=[w.feed_token]), everyone(200)),
+    Row(
+        L + "pin",
+        "post",
+        lambda w: reverse(L + "pin", args=[w.session.pk]),
+        staff_only(owner=302, admin=302, sales=302),
+        data=lambda w: {"product": ""},
+    ),
+    Row(
+        L + "remind",
+        "post",
+        lambda w: reverse(L + "remind", args=[w.session.pk]),
+        {**everyone(302), "anon": LOGIN},
+    ),
+    Row(
+        L + "unremind",
+        "post",
+        lambda w: reverse(L + "unremind", args=[w.session.pk]),
+        {**everyone(302), "anon": LOGIN},
+    ),
     # --- search ---
     Row(E + "search", "get", lambda w: reverse(E + "search") + "?q=tv", everyone(200)),
     Row(
@@ -610,6 +682,23 @@ def world(db, django_capture_on_commit_callbacks):
         data={"tagline": "Other booth", "section": Category.objects.get(slug="lighting-equipment")},
     )
     services.booth_publish(user=other_owner, exhibitor_id=other_exhibitor.pk, published=True)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from livestream import services as live_services
+    from livestream.pages.calendars import feed_token
+
+    start = timezone.now() + timedelta(hours=2)
+    session = live_services.session_schedule(
+        user=owner,
+        exhibitor_id=exhibitor.pk,
+        title="Launch",
+        start=start,
+        end=start + timedelta(hours=1),
+        featured_products=[product],
+    )
+    _channel, stream_key = live_services.stream_key_reveal(user=owner, exhibitor_id=exhibitor.pk)
     import_job = ImportJob.objects.create(
         exhibitor=exhibitor,
         created_by=owner,
@@ -637,6 +726,9 @@ def world(db, django_capture_on_commit_callbacks):
         invitation=invitation,
         token=token,
         import_job=import_job,
+        session=session,
+        feed_token=feed_token(users["buyer"]),
+        stream_key=stream_key,
     )
 
 
@@ -668,6 +760,13 @@ def test_permission_matrix(client, world, row, role):
         assert response.status_code == expected, (
             f"{row.method.upper()} {url} as {role}: {response.status_code}, wanted {expected}"
         )
+    # Canary crawl (SECURITY G2): the stream key, or any 12-character piece of it, appears
+    # only on the go-live page of the company's owners and admins.
+    body_text = response.content.decode(errors="replace")
+    if not (row.name == L + "go_live" and role in ("owner", "admin")):
+        key = world.stream_key
+        pieces = {key[i : i + 12] for i in range(0, len(key) - 11, 4)}
+        assert not [p for p in pieces if p in body_text], f"stream key leaked to {role}"
     denied = expected in (LOGIN, 403, 404) or (isinstance(expected, int) and expected >= 400)
     if denied:
         if row.check:

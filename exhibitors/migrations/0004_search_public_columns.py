@@ -13,8 +13,9 @@ reads them in raw SQL only, so ``makemigrations`` sees no change):
 Database triggers keep them exact, so no service has to know about them:
 
 * on products, ``BEFORE INSERT OR UPDATE OF is_published, exhibitor_id, category_id``
-  reads the exhibitor ``FOR SHARE`` (an exhibitor status change running at the same time
-  waits for the product write, or the product write waits for it and sees the new status);
+  reads the exhibitor (``FOR SHARE`` for a new row or a new exhibitor: an exhibitor status
+  change running at the same time finishes first and the new row sees its result; an
+  existing row is instead rewritten by that change's UPDATE, which waits for the row);
 * on exhibitors, ``AFTER UPDATE OF status, country, is_live`` (only when one changed)
   rewrites that exhibitor's products;
 * on categories, ``AFTER UPDATE OF parent_id`` rewrites that section's products.
@@ -24,7 +25,8 @@ Index: one GIN over the vector *and* the filter columns (``btree_gin``), partial
 keyword with a country, category, live or new-launch filter is answered inside the index,
 without reading rows that the filter then drops. The plain GIN of 0002 stays (the bench's
 baseline and ad-hoc queries use it). Partial b-trees on public products serve the newest
-and price sorts."""
+and price sorts. A partial trigram index on the word list's words without digits keeps
+typo correction fast when model numbers fill the list."""
 
 from django.db import migrations
 
@@ -43,8 +45,17 @@ FORWARD = [
     DECLARE
         ex record;
     BEGIN
-        SELECT status, country, is_live INTO ex
-          FROM exhibitors_exhibitor WHERE id = NEW.exhibitor_id FOR SHARE;
+        IF TG_OP = 'INSERT' OR NEW.exhibitor_id IS DISTINCT FROM OLD.exhibitor_id THEN
+            -- A status change running now must finish first: its UPDATE cannot see this
+            -- new row of the exhibitor.
+            SELECT status, country, is_live INTO ex
+              FROM exhibitors_exhibitor WHERE id = NEW.exhibitor_id FOR SHARE;
+        ELSE
+            -- An existing row: a concurrent status change's UPDATE waits for this row and
+            -- recomputes it (no lock here, which would invert the lock order and deadlock).
+            SELECT status, country, is_live INTO ex
+              FROM exhibitors_exhibitor WHERE id = NEW.exhibitor_id;
+        END IF;
         NEW.search_public := NEW.is_published AND coalesce(ex.status = 'approved', false);
         NEW.search_country := coalesce(ex.country, '');
         NEW.search_live := coalesce(ex.is_live, false);
@@ -113,8 +124,13 @@ FORWARD = [
      WHERE e.id = p.exhibitor_id AND c.id = p.category_id
     """,
     "CREATE INDEX IF NOT EXISTS exhibitors_product_public_search_gin ON exhibitors_product "
-    "USING gin (search_vector, search_top_category_id, search_country, search_live, "
-    "is_new_launch) WITH (fastupdate = off) WHERE search_public",
+    "USING gin (search_vector, category_id, search_country, (search_live::int), "
+    "(is_new_launch::int), certifications jsonb_path_ops) WITH (fastupdate = off) "
+    "WHERE search_public",
+    # Typo correction looks for the nearest word among words without digits only (it never
+    # corrects to a model number, and a catalogue holds far more of those than words).
+    "CREATE INDEX IF NOT EXISTS exhibitors_searchword_letters_trgm ON exhibitors_searchword "
+    "USING gist (word gist_trgm_ops) WHERE word !~ '[0-9]'",
     "CREATE INDEX IF NOT EXISTS exhibitors_product_public_created "
     "ON exhibitors_product (created_at DESC, id DESC) WHERE search_public",
     "CREATE INDEX IF NOT EXISTS exhibitors_product_public_price "
@@ -134,6 +150,7 @@ BACKWARD = [
     "DROP TRIGGER IF EXISTS exhibitors_product_search_columns ON exhibitors_product",
     "DROP FUNCTION IF EXISTS exhibitors_product_search_columns_trigger()",
     "DROP INDEX IF EXISTS exhibitors_product_public_search_gin",
+    "DROP INDEX IF EXISTS exhibitors_searchword_letters_trgm",
     "DROP INDEX IF EXISTS exhibitors_product_public_created",
     "DROP INDEX IF EXISTS exhibitors_product_public_price",
     "DROP INDEX IF EXISTS exhibitors_product_public_price_desc",

@@ -30,9 +30,10 @@ def upcoming_sessions(exhibitor, limit: int = 5):
 
 
 @register.simple_tag
-def next_sessions(exhibitors) -> dict[int, LiveSession]:
-    """{exhibitor id: its live or next session} for a list of exhibitors, in one query."""
-    ids = [e.pk for e in exhibitors]
+def next_sessions(items) -> dict[int, LiveSession]:
+    """{exhibitor id: its live or next session} for a list of exhibitors (or of objects with
+    an ``exhibitor_id``, such as follows), in one query."""
+    ids = [getattr(item, "exhibitor_id", None) or item.pk for item in items]
     found: dict[int, LiveSession] = {}
     if not ids:
         return found

@@ -273,7 +273,7 @@ def test_followed_page_query_count_flat(client, django_assert_num_queries, n):
 
     # user, buyer check, follows count, page of follows (exhibitor, booth, section joined),
     # organiser group, buyer profile (header)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(url)
 
     assert len(response.context["page"].object_list) == n

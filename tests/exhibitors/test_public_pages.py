@@ -268,8 +268,8 @@ def test_booth_page_query_count_flat_anonymous(client, django_assert_num_queries
     url = reverse("exhibitors:booth", args=[exhibitor.slug])
     _warm(client, url)
 
-    # exhibitor+booth+section, product count, product page, cover images
-    with django_assert_num_queries(4):
+    # exhibitor+booth+section, product count, product page, cover images, live sessions
+    with django_assert_num_queries(5):
         response = client.get(url)
 
     assert len(response.context["page"].object_list) == n
@@ -284,9 +284,9 @@ def test_booth_page_query_count_flat_buyer(client, django_assert_num_queries, n)
     url = reverse("exhibitors:booth", args=[exhibitor.slug])
     _warm(client, url)
 
-    # user, the 4 of the anonymous page, organiser group, buyer profile, follow state (the
+    # user, the 5 of the anonymous page, organiser group, buyer profile, follow state (the
     # session comes from the cache)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get(url)
 
     assert len(response.context["page"].object_list) == n

@@ -26,8 +26,12 @@ from exhibitors.search import (
 from exhibitors.services import (
     exhibitor_apply,
     exhibitor_approve,
+    exhibitor_live_set,
+    exhibitor_profile_update,
+    exhibitor_reinstate,
     exhibitor_suspend,
     product_create,
+    product_publish,
     product_update,
 )
 from fair.models import Category
@@ -334,6 +338,200 @@ def test_products_suggest_completes_names_and_words():
     assert products_suggest("s") == []
 
 
+# --- Search columns kept on the product (migration 0004) ------------------------------------
+
+
+def search_columns(product):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_public, search_country, search_live, search_top_category_id "
+            "FROM exhibitors_product WHERE id = %s",
+            [product.pk],
+        )
+        return cursor.fetchone()
+
+
+def test_search_columns_set_on_create_from_exhibitor_and_section():
+    exhibitor = make_exhibitor(country="VN")
+    published = make_product(exhibitor, name="Rice cooker", section="kitchenware-tableware")
+    draft = make_product(exhibitor, name="Draft cooker", published=False)
+
+    top = Category.objects.get(slug="kitchenware-tableware").parent_id
+    assert search_columns(published) == (True, "VN", False, top)
+    assert search_columns(draft) == (
+        False,
+        "VN",
+        False,
+        Category.objects.get(slug="household-appliances").parent_id,
+    )
+
+
+def test_search_columns_of_pending_exhibitor_are_not_public():
+    exhibitor = make_exhibitor(approve=False)
+    product = make_product(exhibitor, name="Pending kettle")
+
+    assert search_columns(product)[0] is False
+
+
+def test_search_columns_follow_suspension_and_reinstatement():
+    organiser = make_organiser()
+    exhibitor = make_exhibitor(organiser=organiser)
+    product = make_product(exhibitor, name="Suspended fan")
+    draft = make_product(exhibitor, name="Draft fan", published=False)
+
+    exhibitor_suspend(actor=organiser, exhibitor_id=exhibitor.pk, reason="Fake certificates")
+
+    assert search_columns(product)[0] is False
+    assert products_search(SearchParams(q="fan")).total == 0
+    assert products_search(SearchParams()).total == 0
+
+    exhibitor_reinstate(actor=organiser, exhibitor_id=exhibitor.pk)
+
+    assert search_columns(product)[0] is True
+    assert search_columns(draft)[0] is False
+    assert names(products_search(SearchParams(q="fan"))) == ["Suspended fan"]
+
+
+def test_search_columns_follow_approval():
+    organiser = make_organiser()
+    exhibitor = make_exhibitor(approve=False)
+    product = make_product(exhibitor, name="Waiting heater")
+    assert products_search(SearchParams(q="heater")).total == 0
+
+    exhibitor_approve(actor=organiser, exhibitor_id=exhibitor.pk)
+
+    assert search_columns(product)[0] is True
+    assert names(products_search(SearchParams(q="heater"))) == ["Waiting heater"]
+
+
+def test_search_columns_follow_publish_and_unpublish():
+    exhibitor = make_exhibitor()
+    product = make_product(exhibitor, name="Toggle lamp", published=False)
+
+    product_publish(user=exhibitor.owner, product_id=product.pk, published=True)
+    assert search_columns(product)[0] is True
+    assert products_search(SearchParams(q="lamp")).total == 1
+
+    product_publish(user=exhibitor.owner, product_id=product.pk, published=False)
+    assert search_columns(product)[0] is False
+    assert products_search(SearchParams(q="lamp")).total == 0
+
+
+def test_search_columns_follow_country_live_and_section_changes():
+    exhibitor = make_exhibitor(country="CN")
+    product = make_product(exhibitor, name="Moving sofa")
+    other = make_exhibitor(name="Other Works", country="BR")
+    other_product = make_product(other, name="Staying sofa")
+
+    exhibitor_profile_update(
+        user=exhibitor.owner, exhibitor_id=exhibitor.pk, data={"country": "DE"}
+    )
+    exhibitor_live_set(exhibitor_id=exhibitor.pk, is_live=True)
+    product_update(
+        user=exhibitor.owner,
+        product_id=product.pk,
+        data={"category": Category.objects.get(slug="furniture")},
+    )
+
+    furniture_top = Category.objects.get(slug="furniture").parent_id
+    assert search_columns(product) == (True, "DE", True, furniture_top)
+    assert search_columns(other_product)[1:3] == ("BR", False)
+    assert names(products_search(SearchParams(q="sofa", country="DE", live=True))) == [
+        "Moving sofa"
+    ]
+
+    exhibitor_live_set(exhibitor_id=exhibitor.pk, is_live=False)
+
+    assert search_columns(product)[2] is False
+    assert products_search(SearchParams(q="sofa", live=True)).total == 0
+
+
+# --- Caps --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def five_lamps():
+    exhibitor = make_exhibitor()
+    now = timezone.now()
+    products = []
+    for n in range(5):
+        product = make_product(exhibitor, name=f"Desk lamp {n}", price_min=Decimal(10 + n))
+        Product.objects.filter(pk=product.pk).update(created_at=now + timedelta(minutes=n))
+        products.append(product)
+    return products
+
+
+def test_products_search_over_cap_counts_first_matches_as_estimate(monkeypatch, five_lamps):
+    monkeypatch.setattr(search_module, "COUNT_CAP", 3)
+
+    result = products_search(SearchParams(q="lamp"))
+
+    assert (result.total, result.total_is_estimate, result.facets.is_estimate) == (3, True, True)
+    assert result.num_pages == 1
+    assert len(result.products) == 3
+    assert [(f.value, f.count) for f in result.facets.countries] == [("CN", 3)]
+    assert result.facets.new_launch == 0
+
+
+def test_products_search_over_cap_sorts_all_matches_by_index(monkeypatch, five_lamps):
+    monkeypatch.setattr(search_module, "COUNT_CAP", 3)
+
+    newest = products_search(SearchParams(q="lamp", sort="newest"))
+    cheapest = products_search(SearchParams(q="lamp", sort="price_asc"))
+
+    assert names(newest) == [
+        "Desk lamp 4",
+        "Desk lamp 3",
+        "Desk lamp 2",
+        "Desk lamp 1",
+        "Desk lamp 0",
+    ]
+    assert names(cheapest) == [
+        "Desk lamp 0",
+        "Desk lamp 1",
+        "Desk lamp 2",
+        "Desk lamp 3",
+        "Desk lamp 4",
+    ]
+
+
+def test_products_search_within_cap_is_exact(five_lamps):
+    result = products_search(SearchParams(q="lamp"))
+
+    assert (result.total, result.total_is_estimate, result.facets.is_estimate) == (5, False, False)
+
+
+def test_products_search_counts_only_returns_no_products(five_lamps):
+    result = products_search(SearchParams(q="lamp"), counts_only=True)
+
+    assert (result.total, result.products, result.exhibitors) == (5, [], [])
+
+
+@pytest.mark.parametrize("max_share", [1.0, -1.0])
+def test_products_search_common_and_rare_filter_values_give_same_results(
+    catalogue, monkeypatch, max_share
+):
+    # A value's share above the limit moves its filter from the index to the rows read.
+    monkeypatch.setattr(search_module, "_INDEX_FILTER_MAX_SHARE", max_share)
+    search_module._value_shares.clear()
+
+    result = products_search(SearchParams(q="fridge", country="CN", moq_max=100))
+
+    assert set(names(result)) == {"Fridge A", "Fridge B"}
+    assert [(f.value, f.count) for f in result.facets.countries] == [("CN", 2)]
+
+
+def test_products_search_never_corrects_to_a_word_with_digits():
+    exhibitor = make_exhibitor()
+    make_product(exhibitor, name="Kettle kx2040")
+
+    result = products_search(SearchParams(q="kx"))  # too short to correct, no match
+    typo = products_search(SearchParams(q="kxa"))
+
+    assert (result.total, result.corrected_query) == (0, None)
+    assert (typo.total, typo.corrected_query) == (0, None)
+
+
 # --- Timeout ---------------------------------------------------------------------------------
 
 
@@ -480,3 +678,29 @@ def test_seed_scale_tiny_produces_exact_counts_and_is_idempotent():
     assert Product.objects.filter(exhibitor__in=seeded, is_published=True).count() == 200
     assert Product.objects.filter(search_vector__isnull=True).count() == 0
     assert products_search(SearchParams(q="")).total == 200
+    with connection.cursor() as cursor:  # the search columns as the triggers would set them
+        cursor.execute(
+            """
+            SELECT count(*) FROM exhibitors_product p
+              JOIN exhibitors_exhibitor e ON e.id = p.exhibitor_id
+              JOIN fair_category c ON c.id = p.category_id
+             WHERE (p.search_public, p.search_country, p.search_live, p.search_top_category_id)
+                   IS DISTINCT FROM (p.is_published AND e.status = 'approved', e.country,
+                                     e.is_live, c.parent_id)
+                OR p.search_vector IS DISTINCT FROM
+                   exhibitors_product_vector(p.name, p.keywords, p.description, p.category_id)
+            """
+        )
+        assert cursor.fetchone()[0] == 0
+
+
+def test_seed_scale_same_seed_gives_same_products():
+    out = open("/dev/null", "w")  # noqa: SIM115
+    call_command("seed_scale", exhibitors=3, products=50, seed=7, stdout=out)
+    first = list(Product.objects.order_by("id").values_list("name", "price_min", "category_id"))
+    call_command("seed_scale", exhibitors=3, products=50, seed=7, reset=True, stdout=out)
+    second = list(Product.objects.order_by("id").values_list("name", "price_min", "category_id"))
+
+    assert len(first) == 50
+    assert first == second
+    assert len({name for name, _p, _c in first}) > 40  # varied names

@@ -321,3 +321,25 @@ def test_media_callback_wrong_key_is_403_and_key_not_logged(client, callback_sec
     assert response.status_code == 403
     assert "guessed-key-value" not in caplog.text
     assert LiveSession.objects.count() == 0
+
+
+def test_reminders_send_also_leaves_an_in_app_notice_shown_on_my_fair(client):
+    from fair.models import Notice
+
+    exhibitor = make_exhibitor()
+    now = timezone.now()
+    soon = schedule(
+        exhibitor, now + timedelta(minutes=10), now + timedelta(minutes=70), title="Soon"
+    )
+    buyer = make_buyer()
+    SessionReminder.objects.create(session=soon, user=buyer)
+    reminders_send()
+    notice = Notice.objects.get(user=buyer)
+    assert notice.text == mail.outbox[-1].subject
+    assert notice.url == reverse("livestream:room", args=[soon.pk])
+    client.force_login(buyer)
+    page = client.get(reverse("livestream:my_fair")).content.decode()
+    assert notice.text in page
+    client.post(reverse("notices_read"), {"next": "/"})
+    assert Notice.objects.get(user=buyer).read_at is not None
+    assert notice.text not in client.get(reverse("livestream:my_fair")).content.decode()
