@@ -172,6 +172,13 @@ ROWS: list[Row] = [
         data=lambda w: {"language": "en"},
     ),
     Row(
+        "notices_read",
+        "post",
+        lambda w: reverse("notices_read"),
+        {**everyone(302), "anon": LOGIN},
+        data=lambda w: {"next": "/"},
+    ),
+    Row(
         "buyers:profile",
         "get",
         lambda w: reverse("buyers:profile"),
