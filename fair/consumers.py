@@ -13,12 +13,14 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from fair.realtime import health_group
+from fair.realtime import health_group, user_group
 
 logger = logging.getLogger(__name__)
 
 # Close code for a frame larger than we accept (RFC 6455: message too big).
 CLOSE_TOO_BIG = 1009
+# Close code when the user logged out (their sockets must not outlive the session).
+CLOSE_LOGGED_OUT = 4401
 
 
 class FairJsonConsumer(AsyncWebsocketConsumer):
@@ -58,6 +60,20 @@ class FairJsonConsumer(AsyncWebsocketConsumer):
             await self.send_error("unknown_type", f"Unknown message type {payload['type']!r}.")
             return
         await getattr(self, handler_name)(payload)
+
+    async def accept(self, subprotocol=None, headers=None):
+        """Accept, and join the signed-in user's own group so a log-out closes this socket
+        (SECURITY C2); the group is left on disconnect with the others."""
+        await super().accept(subprotocol=subprotocol, headers=headers)
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            group = user_group(user.pk)
+            self.groups = [*self.groups, group]
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def realtime_close(self, message: dict) -> None:
+        """The user logged out elsewhere: close with CLOSE_LOGGED_OUT."""
+        await self.close(code=CLOSE_LOGGED_OUT)
 
     async def send_json(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, separators=(",", ":")))

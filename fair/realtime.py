@@ -79,3 +79,14 @@ def send_event_on_commit(group: str, event: dict[str, Any]) -> None:
             async_to_sync(layer.group_send)(group, message)
 
     transaction.on_commit(_send, robust=True)
+
+
+def user_sockets_close_on_commit(user_id: int) -> None:
+    """Close every socket of a user once the transaction commits (log-out, deactivation)."""
+
+    def _close() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(user_group(user_id), {"type": "realtime.close"})
+
+    transaction.on_commit(_close, robust=True)
