@@ -17,13 +17,18 @@ PostgreSQL (everything but the embedded demo):
   (a partial GIN over the vector and those columns, or a b-tree the planner combines with
   it); the others are checked on the rows the index scan yields.
 * Broad words stay fast because nothing touches every match: relevance ranks, and hit and
-  facet counts count, only the first ``COUNT_CAP`` matches (shown as "1,000+"), one heap
+  facet counts count, only the first ``COUNT_CAP`` matches (shown as "500+"), one heap
   read per row; newest / price sorts of more matches walk partial b-tree indexes, and
   pages stop at ``MAX_PAGE``. JIT and parallel workers are off for these short queries.
 * Typos: each word absent from the word list (``exhibitors_searchword``) is replaced by its
   nearest listed word without digits (pg_trgm KNN, then edit distance, then frequency)
   before the query runs; the correction is reported only when the corrected query finds
   something, so a word from an unpublished product is never revealed.
+* Few statements, little Python: the settings, the category tree's fingerprint and the
+  known-word check share the first statement (the tree itself is re-read only when the
+  fingerprint changes); the result page is read by one raw statement (the card's columns,
+  the exhibitor, the first image by position) and built with ``Model.from_db``, the rest
+  of each model deferred; exhibitor name matches are raw SQL too.
 * Every search runs under ``SET LOCAL statement_timeout`` (``STATEMENT_TIMEOUT_MS``): a
   query that would take longer returns ``SearchResult(timed_out=True)``, never an error.
 
@@ -50,8 +55,10 @@ from fair.models import Category
 
 PAGE_SIZE = 24
 # Relevance ranks, and hit and facet counts count, the first COUNT_CAP matches only (shown
-# as "1,000+" beyond): a near-universal word never makes the database touch every match.
-COUNT_CAP = 1000
+# as "500+" beyond): a near-universal word never makes the database touch every match.
+# Heap reads are most of a search's database time once the bitmap is built: 500 rather
+# than 1,000 cut the main statement by about a third at 1.8 M products (20 pages of 24).
+COUNT_CAP = 500
 MAX_PAGE = math.ceil(COUNT_CAP / PAGE_SIZE)
 STATEMENT_TIMEOUT_MS = 1000
 MAX_WORDS = 8
@@ -183,16 +190,24 @@ def _max_edits(word: str) -> int:
     return 1 if len(word) <= 5 else 2 if len(word) <= 10 else 3
 
 
-def words_correct(cursor, words: list[str]) -> list[str]:
+def _word_forms(words: list[str]) -> tuple[list[str], list[str]]:
+    """The words typo correction checks (letters only, three or more) and the forms to
+    look up in the word list (each word and its singular)."""
+    checkable = [w for w in words if w.isalpha() and len(w) >= 3]
+    return checkable, sorted({f for w in checkable for f in (w, _singular(w)) if f})
+
+
+def words_correct(cursor, words: list[str], known: set[str] | None = None) -> list[str]:
     """Replace each word the word list does not know by its nearest known word without
     digits (trigram nearest neighbours, then fewest edits, then most frequent). Words with
-    digits and words under three letters are left alone."""
-    checkable = [w for w in words if w.isalpha() and len(w) >= 3]
+    digits and words under three letters are left alone. ``known``: which of the words'
+    forms (``_word_forms``) the word list holds, when already read."""
+    checkable, forms = _word_forms(words)
     if not checkable:
         return words
-    forms = sorted({f for w in checkable for f in (w, _singular(w)) if f})
-    cursor.execute("SELECT word FROM exhibitors_searchword WHERE word = ANY(%s)", [forms])
-    known = {row[0] for row in cursor.fetchall()}
+    if known is None:
+        cursor.execute("SELECT word FROM exhibitors_searchword WHERE word = ANY(%s)", [forms])
+        known = {row[0] for row in cursor.fetchall()}
     unknown = sorted({w for w in checkable if w not in known and _singular(w) not in known})
     if not unknown:
         return words
@@ -269,24 +284,110 @@ def _ordered(qs: QuerySet[Product], sort: str) -> QuerySet[Product]:
     return qs.order_by("-created_at", "-id")
 
 
-def _hydrate(ids: list[int]) -> list[Product]:
+# What a result card (templates/exhibitors/search/_product.html) and an API row
+# (exhibitors/api/search.py) read. Other fields are deferred: reading one costs a query.
+_CARD_PRODUCT_FIELDS = frozenset({
+    "id", "exhibitor_id", "category_id", "sku", "name", "moq", "moq_unit", "price_min",
+    "price_max", "currency", "certifications", "is_new_launch", "is_published", "created_at",
+})  # fmt: skip
+_CARD_EXHIBITOR_FIELDS = frozenset({"id", "display_name", "slug", "country", "is_live", "status"})
+_CARD_IMAGE_FIELDS = frozenset({"id", "product_id", "image", "thumbnail", "alt_text", "position"})
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Some concrete fields of a model, in the model's field order, read by raw SQL and
+    turned into a model instance (the rest deferred) as the ORM would: ``Model.from_db``
+    after each field's database converters (a JSON field is decoded)."""
+
+    model: type
+    attnames: frozenset[str]
+    columns: tuple[str, ...]
+    converters: tuple
+
+    @classmethod
+    @functools.cache
+    def of(cls, model, attnames: frozenset[str]) -> _Columns:
+        fields = [f for f in model._meta.concrete_fields if f.attname in attnames]
+        converters = tuple(
+            (i, f, convert)
+            for i, f in enumerate(fields)
+            for convert in f.get_db_converters(connection)
+        )
+        return cls(model, attnames, tuple(f.column for f in fields), converters)
+
+    def sql(self, alias: str) -> str:
+        return ", ".join(f'{alias}."{column}"' for column in self.columns)
+
+    def build(self, values):
+        values = list(values)
+        for i, f, convert in self.converters:
+            values[i] = convert(values[i], f, connection)
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+
+def _hydrate(cursor, ids: list[int], categories: list[Category] | None = None) -> list[Product]:
+    """The products of ``ids`` (public ones only), in that order, as result cards: the
+    card's fields only, with ``exhibitor`` and ``category`` set and ``ordered_images``
+    holding the first image by position (or nothing). PostgreSQL: one statement, the
+    category from ``categories`` (already read), no ORM query building."""
     if not ids:
         return []
-    products = (
-        Product.objects.public()
-        .filter(pk__in=ids)
-        .select_related("exhibitor", "category")
-        # Long texts no result card or API row shows: not read, not decoded.
-        .defer("search_vector", "description", "exhibitor__description")
-        .prefetch_related(
-            Prefetch(
-                "images",
-                queryset=ProductImage.objects.order_by("position", "id"),
-                to_attr="ordered_images",
+    if connection.vendor != "postgresql":
+        products = (
+            Product.objects.public()
+            .filter(pk__in=ids)
+            .select_related("exhibitor", "category")
+            .defer("search_vector", "description", "exhibitor__description")
+            .prefetch_related(
+                Prefetch(
+                    "images",
+                    queryset=ProductImage.objects.order_by("position", "id"),
+                    to_attr="ordered_images",
+                )
             )
         )
+        by_id = {p.pk: p for p in products}
+        for product in by_id.values():
+            product.ordered_images = product.ordered_images[:1]
+        return [by_id[i] for i in ids if i in by_id]
+    product_cols = _Columns.of(Product, _CARD_PRODUCT_FIELDS)
+    exhibitor_cols = _Columns.of(Exhibitor, _CARD_EXHIBITOR_FIELDS)
+    image_cols = _Columns.of(ProductImage, _CARD_IMAGE_FIELDS)
+    cursor.execute(
+        f"""
+        SELECT {product_cols.sql("p")}, {exhibitor_cols.sql("e")}, {image_cols.sql("i")}
+          FROM exhibitors_product p
+          JOIN exhibitors_exhibitor e ON e.id = p.exhibitor_id
+          LEFT JOIN LATERAL (
+               SELECT * FROM exhibitors_productimage i WHERE i.product_id = p.id
+                ORDER BY i.position, i.id LIMIT 1) AS i ON true
+         WHERE p.id = ANY(%s) AND p.search_public
+        """,  # noqa: S608 (column names from the models)
+        [ids],
     )
-    by_id = {p.pk: p for p in products}
+    n_product, n_exhibitor = len(product_cols.columns), len(exhibitor_cols.columns)
+    category_by_id = {c.pk: c for c in categories or Category.objects.all()}
+    exhibitors: dict[int, Exhibitor] = {}
+    by_id: dict[int, Product] = {}
+    for row in cursor.fetchall():
+        product = product_cols.build(row[:n_product])
+        exhibitor_row = row[n_product : n_product + n_exhibitor]
+        exhibitor = exhibitors.get(exhibitor_row[0])
+        if exhibitor is None:
+            exhibitor = exhibitors[exhibitor_row[0]] = exhibitor_cols.build(exhibitor_row)
+        product.exhibitor = exhibitor
+        category = category_by_id.get(product.category_id)
+        if category is not None:
+            product.category = category
+        image_row = row[n_product + n_exhibitor :]
+        if image_row[0] is None:
+            product.ordered_images = []
+        else:
+            image = image_cols.build(image_row)
+            image.product = product
+            product.ordered_images = [image]
+        by_id[product.pk] = product
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -319,21 +420,67 @@ def _facets(rows, categories: list[Category], capped: bool) -> tuple[Facets, int
     return facets, total
 
 
-def _exhibitor_matches(params: SearchParams, words: list[str]) -> list[Exhibitor]:
+_MATCH_EXHIBITOR_FIELDS = frozenset({"id", "display_name", "slug", "country", "is_live", "status"})
+
+
+def _exhibitor_matches(params: SearchParams, words: list[str], cursor=None) -> list[Exhibitor]:
+    """Approved exhibitors whose name contains every word of three letters or more (the
+    trigram index on ``UPPER(display_name)``), by name; the country and live filters
+    apply. PostgreSQL: raw SQL on ``cursor``, the fields a match shows only."""
     usable = [w for w in words if len(w) >= 3]
     if not usable:
         return []
-    qs = Exhibitor.objects.approved()
+    if cursor is None or connection.vendor != "postgresql":
+        qs = Exhibitor.objects.approved()
+        for word in usable:
+            qs = qs.filter(display_name__icontains=word)
+        if params.country:
+            qs = qs.filter(country=params.country)
+        if params.live:
+            qs = qs.filter(is_live=True)
+        return list(qs.order_by("display_name")[:EXHIBITOR_MATCHES])
+    columns = _Columns.of(Exhibitor, _MATCH_EXHIBITOR_FIELDS)
+    where = ["e.status = %s"]
+    args: list = [Exhibitor.Status.APPROVED.value]
     for word in usable:
-        qs = qs.filter(display_name__icontains=word)
+        where.append("UPPER(e.display_name::text) LIKE UPPER(%s)")
+        args.append(f"%{connection.ops.prep_for_like_query(word)}%")
     if params.country:
-        qs = qs.filter(country=params.country)
+        where.append("e.country = %s")
+        args.append(params.country)
     if params.live:
-        qs = qs.filter(is_live=True)
-    return list(qs.order_by("display_name")[:EXHIBITOR_MATCHES])
+        where.append("e.is_live")
+    cursor.execute(
+        f"SELECT {columns.sql('e')} FROM exhibitors_exhibitor e "  # noqa: S608
+        f"WHERE {' AND '.join(where)} ORDER BY e.display_name LIMIT %s",
+        [*args, EXHIBITOR_MATCHES],
+    )
+    return [columns.build(row) for row in cursor.fetchall()]
 
 
 # --- Search --------------------------------------------------------------------------------
+
+# After the settings in a search's first statement: the category tree's fingerprint (any
+# change to any category row changes it) and the query's word forms the word list knows.
+_CATEGORIES_AND_WORDS_SQL = (
+    ", (SELECT md5(string_agg(c::text, ',' ORDER BY c.id)) FROM fair_category c)"
+    ", ARRAY(SELECT word FROM exhibitors_searchword WHERE word = ANY(%s::text[]))"
+)
+_categories_cache: tuple[str, list[Category]] | None = None
+
+
+def _categories(fingerprint: str | None) -> list[Category]:
+    """The category tree, read again only when its fingerprint changed (this process keeps
+    the last one read: 66 model instances a search no longer builds). Read after the
+    fingerprint, so a cached tree is never older than its fingerprint."""
+    global _categories_cache
+    cached = _categories_cache
+    if fingerprint is not None and cached is not None and cached[0] == fingerprint:
+        return list(cached[1])
+    categories = list(Category.objects.all())
+    if fingerprint is not None:
+        _categories_cache = (fingerprint, categories)
+    return list(categories)
 
 
 def products_search(
@@ -349,9 +496,11 @@ def products_search(
     page = min(max(1, params.page), MAX_PAGE)
     if params.sort not in SORTS:
         params = SearchParams(**{**params.__dict__, "sort": "relevance"})
-    categories = list(Category.objects.all())
     if connection.vendor != "postgresql":
-        return _search_fallback(params, categories, page)
+        return _search_fallback(params, list(Category.objects.all()), page)
+    words = query_words(params.q)
+    _checkable, forms = _word_forms(words)
+    categories: list[Category] = []
     restore = connection.in_atomic_block
     try:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -359,13 +508,27 @@ def products_search(
                 **_SESSION_SETTINGS,
                 "statement_timeout": str(int(timeout_ms or STATEMENT_TIMEOUT_MS)),
             }
+            # One round trip: the settings (keeping their previous values), the category
+            # tree's fingerprint (``_categories``) and which forms of the query's words the
+            # word list knows (``words_correct``).
             cursor.execute(
                 "SELECT "
-                + ", ".join("current_setting(%s), set_config(%s, %s, true)" for _ in settings),
-                [v for name, value in settings.items() for v in (name, name, value)],
+                + ", ".join("current_setting(%s), set_config(%s, %s, true)" for _ in settings)
+                + _CATEGORIES_AND_WORDS_SQL,
+                [*(v for name, value in settings.items() for v in (name, name, value)), forms],
             )
-            previous = cursor.fetchone()[0::2]
-            result = _search_postgresql(cursor, params, categories, page, counts_only=counts_only)
+            row = cursor.fetchone()
+            previous = row[0 : 2 * len(settings) : 2]
+            categories = _categories(row[-2])
+            result = _search_postgresql(
+                cursor,
+                params,
+                categories,
+                page,
+                words=words,
+                known=set(row[-1]),
+                counts_only=counts_only,
+            )
             if restore:
                 cursor.execute(
                     "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
@@ -473,11 +636,17 @@ _SORT_SQL = {
 
 
 def _search_postgresql(
-    cursor, params: SearchParams, categories, page: int, *, counts_only: bool = False
+    cursor,
+    params: SearchParams,
+    categories,
+    page: int,
+    *,
+    words: list[str],
+    known: set[str] | None = None,
+    counts_only: bool = False,
 ) -> SearchResult:
     result = SearchResult(params=params, page=page, categories=categories)
-    words = query_words(params.q)
-    corrected = words_correct(cursor, words) if words else words
+    corrected = words_correct(cursor, words, known=known) if words else words
     tsquery = _tsquery(corrected) if corrected else None
     where = _public_where(params, categories, tsquery)
     if where is None:  # an unknown category slug
@@ -546,11 +715,11 @@ def _search_postgresql(
                 [*args, PAGE_SIZE, offset],
             )
             ids = [row[0] for row in cursor.fetchall()]
-        result.products = _hydrate(ids)
+        result.products = _hydrate(cursor, ids, categories)
     if corrected != words and total:
         result.corrected_query = " ".join(corrected)
     if corrected:
-        result.exhibitors = _exhibitor_matches(params, corrected if total else words)
+        result.exhibitors = _exhibitor_matches(params, corrected if total else words, cursor)
     return result
 
 
@@ -581,7 +750,7 @@ def _search_fallback(params: SearchParams, categories, page: int) -> SearchResul
     offset = (page - 1) * PAGE_SIZE
     sort = "newest" if params.sort == "relevance" else params.sort
     ids = list(_ordered(qs, sort).values_list("id", flat=True)[offset : offset + PAGE_SIZE])
-    result.products = _hydrate(ids)
+    result.products = _hydrate(None, ids, categories)
     if words:
         result.exhibitors = _exhibitor_matches(params, words)
     return result

@@ -16,7 +16,7 @@ from rest_framework.test import APIRequestFactory
 
 from exhibitors import search as search_module
 from exhibitors.api.search import ProductSearchApi
-from exhibitors.models import Booth, Exhibitor, Product
+from exhibitors.models import Booth, Exhibitor, Product, ProductImage
 from exhibitors.search import (
     SearchParams,
     products_search,
@@ -540,9 +540,9 @@ def test_products_search_statement_timeout_returns_graceful_answer(monkeypatch):
     make_product(exhibitor, name="Slow cooker")
     real = search_module.words_correct
 
-    def slow_words_correct(cursor, words):
+    def slow_words_correct(cursor, words, **kwargs):
         cursor.execute("SELECT pg_sleep(0.2)")
-        return real(cursor, words)
+        return real(cursor, words, **kwargs)
 
     monkeypatch.setattr(search_module, "words_correct", slow_words_correct)
 
@@ -558,7 +558,7 @@ def test_products_search_statement_timeout_returns_graceful_answer(monkeypatch):
 def test_search_page_timeout_shows_narrow_it_down(client, monkeypatch):
     monkeypatch.setattr(search_module, "STATEMENT_TIMEOUT_MS", 20)
 
-    def slow(cursor, words):
+    def slow(cursor, words, **kwargs):
         cursor.execute("SELECT pg_sleep(0.2)")
         return words
 
@@ -625,14 +625,79 @@ def test_search_page_invalid_filter_values_are_ignored(client):
 def test_search_page_query_count_is_constant(client, django_assert_num_queries, count):
     exhibitor = make_exhibitor()
     for n in range(count):
-        make_product(exhibitor, name=f"Toaster {n}")
+        product = make_product(exhibitor, name=f"Toaster {n}")
+        ProductImage.objects.create(product=product, image=f"p/{n}.jpg", position=0)
+    products_search(SearchParams(q="kettle"))  # the category tree read and kept
 
-    # categories, savepoint, timeout set, word check, counts + facets + ranked ids, products,
-    # images, exhibitor matches, timeout restore, savepoint release; base template's edition x2
-    with django_assert_num_queries(12):
+    # savepoint, settings + category fingerprint + word check, counts + facets + ranked ids,
+    # products with exhibitor and first image, exhibitor matches, timeout restore, savepoint
+    # release; base template's edition x2
+    with django_assert_num_queries(9):
         response = client.get(reverse("exhibitors:search"), {"q": "toaster"})
 
-    assert response.content.decode().count('class="product-card card"') == count
+    content = response.content.decode()
+    assert content.count('class="product-card card"') == count
+    assert content.count('class="product-thumb"') == count
+
+
+def test_products_search_reads_categories_again_when_they_change():
+    exhibitor = make_exhibitor()
+    make_product(exhibitor, name="Folding chair", section="furniture")
+    assert products_search(SearchParams(q="chair", category="furniture")).total == 1
+
+    Category.objects.filter(slug="furniture").update(slug="home-furniture")
+
+    assert products_search(SearchParams(q="chair", category="furniture")).total == 0
+    result = products_search(SearchParams(q="chair", category="home-furniture"))
+    assert names(result) == ["Folding chair"]
+    assert "home-furniture" in {c.slug for c in result.categories}
+
+
+def test_products_search_result_cards_carry_what_templates_and_api_read(
+    django_assert_num_queries,
+):
+    exhibitor = make_exhibitor(name="Card Works", country="VN")
+    product = make_product(
+        exhibitor,
+        name="Card kettle",
+        section="kitchenware-tableware",
+        price_min=Decimal("5"),
+        price_max=Decimal("7.5"),
+        currency="EUR",
+        moq=50,
+        moq_unit="sets",
+        is_new_launch=True,
+        certifications=["CE"],
+        description="Long text",
+    )
+    ProductImage.objects.create(product=product, image="p/second.jpg", position=2)
+    ProductImage.objects.create(product=product, image="p/first.jpg", alt_text="Kettle", position=1)
+    make_product(exhibitor, name="Hidden kettle", published=False)
+
+    result = products_search(SearchParams(q="kettle"))
+
+    with django_assert_num_queries(0):  # nothing the cards read is deferred
+        [card] = result.products
+        assert (card.pk, card.name, card.price_min, card.price_max, card.currency) == (
+            product.pk,
+            "Card kettle",
+            Decimal("5.00"),
+            Decimal("7.50"),
+            "EUR",
+        )
+        assert (card.moq, card.moq_unit, card.is_new_launch, card.certifications) == (
+            50,
+            "sets",
+            True,
+            ["CE"],
+        )
+        assert (card.exhibitor.display_name, card.exhibitor.slug) == ("Card Works", exhibitor.slug)
+        assert (card.exhibitor.country.code, card.exhibitor.country.name) == ("VN", "Vietnam")
+        assert card.category.slug == "kitchenware-tableware"
+        assert [(i.image.name, i.alt_text) for i in card.ordered_images] == [
+            ("p/first.jpg", "Kettle")
+        ]
+    assert card.description == "Long text"  # deferred, still readable
 
 
 def test_search_suggest_endpoint_answers_json(client):
