@@ -159,10 +159,6 @@ def stop(worker: subprocess.Popen) -> None:
         worker.wait(timeout=5)
 
 
-@pytest.mark.skipif(
-    not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL"),
-    reason="needs real PostgreSQL and Redis",
-)
 @pytest.mark.django_db(transaction=True)
 def test_sessions_clear_expired_on_real_worker_deletes_expired_session(tmp_path):
     broker_url = broker_database_url(os.environ["REDIS_URL"])
