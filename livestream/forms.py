@@ -59,7 +59,9 @@ class SessionTimesForm(forms.Form):
         return self.cleaned_data["end"].astimezone(UTC)
 
 
-class SessionScheduleForm(SessionTimesForm):
+class SessionDetailsForm(forms.Form):
+    """What a session is about (everything but its times)."""
+
     title = forms.CharField(label=_("Title"), max_length=160)
     description = forms.CharField(
         label=_("Description"), max_length=5000, required=False, widget=forms.Textarea
@@ -90,6 +92,18 @@ class SessionScheduleForm(SessionTimesForm):
         ),
     )
 
+    def __init__(self, *args, products=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["featured_products"].queryset = products
+
+    def clean_external_hls_url(self):
+        url = self.cleaned_data["external_hls_url"]
+        if url and not url.lower().startswith("https://"):
+            raise ValidationError(_("Use an https:// link to an HLS stream."), code="https")
+        return url
+
+
+class SessionScheduleForm(SessionDetailsForm, SessionTimesForm):
     field_order = [
         "title",
         "description",
@@ -102,16 +116,9 @@ class SessionScheduleForm(SessionTimesForm):
         "external_hls_url",
     ]
 
-    def __init__(self, *args, products=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["featured_products"].queryset = products
         self.order_fields(self.field_order)
-
-    def clean_external_hls_url(self):
-        url = self.cleaned_data["external_hls_url"]
-        if url and not url.lower().startswith("https://"):
-            raise ValidationError(_("Use an https:// link to an HLS stream."), code="https")
-        return url
 
 
 # Which form field a service's ValidationError key belongs to.

@@ -226,6 +226,49 @@ def session_reschedule(
 
 
 @transaction.atomic
+def session_details_update(
+    *,
+    user: User,
+    session_id: int,
+    title: str,
+    kind: str,
+    language: str,
+    description: str = "",
+    target_regions: Iterable[str] = (),
+    featured_products: Iterable[Product] = (),
+    external_hls_url: str = "",
+) -> LiveSession:
+    """Change what a scheduled or live session is about (its times move with
+    ``session_reschedule``). Viewers of the room are told on commit."""
+    session = _session_for_staff(user, session_id)
+    if session.status not in (LiveSession.Status.SCHEDULED, LiveSession.Status.LIVE):
+        raise ApplicationError(_("An ended or cancelled session can no longer be changed."))
+    if external_hls_url and not external_hls_url.lower().startswith("https://"):
+        raise ValidationError({"external_hls_url": _("Use an https:// link to an HLS stream.")})
+    if session.status == LiveSession.Status.LIVE and external_hls_url != session.external_hls_url:
+        raise ValidationError(
+            {"external_hls_url": _("The stream source cannot change while the session is live.")}
+        )
+    session.title = title.strip()
+    session.description = description.strip()
+    session.kind = kind
+    session.language = language
+    session.target_regions = _clean_regions(target_regions)
+    session.external_hls_url = external_hls_url
+    session.source = LiveSession.Source.EXTERNAL if external_hls_url else LiveSession.Source.RTMP
+    session.full_clean(exclude=["featured_products"])
+    session.save()
+    session.featured_products.set(
+        [p for p in featured_products if p.exhibitor_id == session.exhibitor_id]
+    )
+    send_event_on_commit(
+        live_session_group(session.pk),
+        {"type": "session.updated", "session": session.pk, "title": session.title},
+    )
+    return session
+
+
+@transaction.atomic
 def session_cancel(*, user: User, session_id: int) -> LiveSession:
     session = _session_for_staff(user, session_id)
     if session.status != LiveSession.Status.SCHEDULED:

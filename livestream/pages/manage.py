@@ -22,6 +22,7 @@ from fair.exceptions import ApplicationError
 from livestream import services
 from livestream.forms import (
     KeyRotateForm,
+    SessionDetailsForm,
     SessionScheduleForm,
     SessionTimesForm,
     errors_from_service,
@@ -122,17 +123,55 @@ def session_create(request: HttpRequest, exhibitor_id: int) -> HttpResponse:
 
 @login_required
 def session_edit(request: HttpRequest, exhibitor_id: int, session_id: int) -> HttpResponse:
-    """The session's details and the reschedule form (start and end)."""
+    """The session's details form and the reschedule form (start and end); a hidden
+    ``form`` field says which one was sent."""
     session, exhibitor, membership = access_session_for_staff(
         user=request.user, exhibitor_id=exhibitor_id, session_id=session_id
     )
     zone = zone_context(request)["zone_name"]
+    sent = request.POST.get("form", "times") if request.method == "POST" else None
     form = SessionTimesForm(
-        request.POST or None,
+        request.POST if sent == "times" else None,
         initial={"start": session.scheduled_start, "end": session.scheduled_end},
         zone_name=zone,
     )
-    if request.method == "POST" and form.is_valid():
+    details_form = SessionDetailsForm(
+        request.POST if sent == "details" else None,
+        products=products_for_featuring(exhibitor=exhibitor),
+        initial={
+            "title": session.title,
+            "description": session.description,
+            "kind": session.kind,
+            "language": session.language,
+            "target_regions": session.target_regions,
+            "featured_products": list(session.featured_products.all()),
+            "external_hls_url": session.external_hls_url,
+        },
+    )
+    if sent == "details" and details_form.is_valid():
+        data = details_form.cleaned_data
+        try:
+            services.session_details_update(
+                user=request.user,
+                session_id=session.pk,
+                title=data["title"],
+                description=data["description"],
+                kind=data["kind"],
+                language=data["language"],
+                target_regions=data["target_regions"],
+                featured_products=data["featured_products"],
+                external_hls_url=data["external_hls_url"],
+            )
+        except ApplicationError as error:
+            details_form.add_error(None, error.message)
+        except ValidationError as error:
+            errors_from_service(details_form, error)
+        else:
+            messages.success(request, _("Session details saved."))
+            return redirect(
+                "livestream:session_edit", exhibitor_id=exhibitor.pk, session_id=session.pk
+            )
+    if sent == "times" and form.is_valid():
         if session.status != LiveSession.Status.SCHEDULED:
             form.add_error(None, _("Only a scheduled session can be moved."))
         else:
@@ -166,6 +205,7 @@ def session_edit(request: HttpRequest, exhibitor_id: int, session_id: int) -> Ht
             "membership": membership,
             "session": session,
             "form": form,
+            "details_form": details_form,
             "reminder_count": session.reminders.count(),
             "region_labels": [dict(Region.choices).get(r, r) for r in session.target_regions],
             "suggested": suggested_times(

@@ -343,3 +343,35 @@ def test_reminders_send_also_leaves_an_in_app_notice_shown_on_my_fair(client):
     client.post(reverse("notices_read"), {"next": "/"})
     assert Notice.objects.get(user=buyer).read_at is not None
     assert notice.text not in client.get(reverse("livestream:my_fair")).content.decode()
+
+
+def test_session_details_update_rules(django_capture_on_commit_callbacks):
+    exhibitor = make_exhibitor()
+    product = make_product(exhibitor)
+    foreign = make_product(make_exhibitor(name="Other Co"))
+    session = schedule(exhibitor, at(11), at(12))
+    updated = services.session_details_update(
+        user=add_member(exhibitor, "sales"),
+        session_id=session.pk,
+        title=" New title ",
+        kind="factory_tour",
+        language="ru",
+        target_regions=["russia_ca"],
+        featured_products=[product, foreign],
+    )
+    assert (updated.title, updated.kind, updated.target_regions) == (
+        "New title",
+        "factory_tour",
+        ["russia_ca"],
+    )
+    assert list(updated.featured_products.all()) == [product]
+    with pytest.raises(NotFound):
+        services.session_details_update(
+            user=make_buyer(), session_id=session.pk, title="x", kind="launch", language="en"
+        )
+    services.session_cancel(user=owner_of(exhibitor), session_id=session.pk)
+    with pytest.raises(ApplicationError):
+        services.session_details_update(
+            user=owner_of(exhibitor), session_id=session.pk, title="x", kind="launch", language="en"
+        )
+    assert LiveSession.objects.get(pk=session.pk).title == "New title"

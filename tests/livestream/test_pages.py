@@ -863,3 +863,46 @@ def test_region_for_country_mapping():
         "apac",
         None,
     ]
+
+
+def test_session_details_form_changes_title_and_products_not_times(client, world):
+    client.force_login(world.users["sales"])
+    start_before = world.session.scheduled_start
+    response = client.post(
+        reverse("livestream:session_edit", args=[world.exhibitor.pk, world.session.pk]),
+        {
+            "form": "details",
+            "title": "Launch, now with 8 models",
+            "description": "Ask in the chat.",
+            "kind": "launch",
+            "language": "ar",
+            "target_regions": ["mea", "europe"],
+            "featured_products": [],
+        },
+    )
+    assert response.status_code == 302
+    world.session.refresh_from_db()
+    assert (world.session.title, world.session.language) == ("Launch, now with 8 models", "ar")
+    assert world.session.target_regions == ["mea", "europe"]
+    assert list(world.session.featured_products.all()) == []
+    assert world.session.scheduled_start == start_before
+
+
+def test_session_details_form_bad_url_and_empty_title_show_messages(client, world):
+    client.force_login(world.users["owner"])
+    response = client.post(
+        reverse("livestream:session_edit", args=[world.exhibitor.pk, world.session.pk]),
+        {
+            "form": "details",
+            "title": "",
+            "kind": "launch",
+            "language": "en",
+            "external_hls_url": "http://cdn.example/x.m3u8",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["details_form"].errors
+    assert errors["title"] == ["This field is required."]
+    assert errors["external_hls_url"] == ["Use an https:// link to an HLS stream."]
+    world.session.refresh_from_db()
+    assert world.session.title != ""
