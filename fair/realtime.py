@@ -47,8 +47,10 @@ def encode_event(event: dict[str, Any]) -> str:
     return json.dumps(event, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
 
 
-def layer_message(event: dict[str, Any]) -> dict[str, str]:
-    return {"type": EVENT_MESSAGE_TYPE, "text": encode_event(event)}
+def layer_message(event: dict[str, Any], group: str = "") -> dict[str, str]:
+    """The channel-layer message of an event: its text, and the group it was sent to (so a
+    process-wide fan-out subscribed to many groups with one channel knows the room)."""
+    return {"type": EVENT_MESSAGE_TYPE, "text": encode_event(event), "group": group}
 
 
 def send_event(group: str, event: dict[str, Any]) -> None:
@@ -56,14 +58,14 @@ def send_event(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(group, layer_message(event))
+    async_to_sync(layer.group_send)(group, layer_message(event, group))
 
 
 async def asend_event(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    await layer.group_send(group, layer_message(event))
+    await layer.group_send(group, layer_message(event, group))
 
 
 def send_event_on_commit(group: str, event: dict[str, Any]) -> None:
@@ -71,7 +73,7 @@ def send_event_on_commit(group: str, event: dict[str, Any]) -> None:
 
     The event is encoded now, so a later change to the objects it was built from cannot leak
     into it."""
-    message = layer_message(event)
+    message = layer_message(event, group)
 
     def _send() -> None:
         layer = get_channel_layer()

@@ -1,76 +1,168 @@
-"""Websockets of the live-video app: a stream room, and the programme's live updates.
+"""Websockets of the live-video app: a stream room with its chat, and the programme.
 
 ``/ws/live/<session id>/`` (``LiveRoomConsumer``): anyone may watch a public session (not
 cancelled, of an approved exhibitor); the exhibitor's own staff may also open its
 non-public sessions. Everyone else, and unknown sessions, get the socket closed with 4404
-before it opens. Access is decided once, at connect, with one database read
-(``livestream.presence.live_room_access``); the fan-out path does no database or permission
-work: broadcasts of ``fair.realtime`` (``session.live``, ``session.ended``,
-``session.rescheduled``, ``session.cancelled``, ``session.pinned``, ``viewers``) are
-forwarded as the text they were encoded to.
+before it opens; a signed-in user with ``LIVE_ROOM_MAX_SOCKETS_PER_USER`` (5) sockets in the
+room already gets 4429. Access and the chat identity are decided once, at connect (two
+short reads); the fan-out path does no database or permission work: the room's broadcasts
+reach the socket through ``livestream.fanout`` (one subscription per room per process,
+batched per room per tick), and anonymous sockets have no channel-layer channel at all.
 
-On connect the server sends ``{"type": "room.joined", "session": id, "status": "...",
-"is_staff": bool}`` and the current ``{"type": "viewers", ...}``; later ``viewers`` frames
-come from the presence timer (``livestream.presence``), only when the count changed.
+On connect the server sends, in order, ``room.joined`` (status, ``is_staff`` and ``chat``:
+``can_post``, ``is_moderator``, ``reason`` ("", "sign_in", "banned", "muted", "closed"),
+``muted_until``, ``slow_mode``), ``viewers`` (count, peak) and ``chat.history`` (the last 50
+messages, or with ``?after=<seq>`` those after it, at most 200 with ``complete`` false when
+more follow; the pinned message; reaction totals). The socket joins the room's fan-out before
+history is read, so no message can fall between the two (the client drops duplicates by
+``seq``).
 
-Client actions:
+Broadcasts (any may arrive packed in ``{"type": "batch", "session", "events": [...]}``):
+``chat.message``, ``chat.hidden``, ``chat.pinned``, ``chat.answered``, ``chat.slow_mode``,
+``reactions`` (at most one a second), ``viewers`` (presence timer, when changed),
+``session.live`` / ``ended`` / ``rescheduled`` / ``cancelled`` / ``pinned``. To one user:
+``chat.restriction`` (muted or banned).
 
-* ``{"type": "ping"}`` -> ``{"type": "pong"}`` (anyone);
-* ``{"type": "viewers.list"}`` -> ``{"type": "viewers.list", "session": id, "count": n,
-  "viewers": [{"name", "company", "country", "follows_booth"}], "others": k}``: the
-  exhibitor's staff only (any role; others get ``forbidden``), at most one every two seconds
-  per socket (``rate_limited``). Only buyers who allow it are named; ``others`` counts the
-  rest of the room except the company's own staff.
+Client actions (errors are ``{"type": "error", "code", "detail", ...}``):
 
-**Room for chat** (its own issue): chat actions (``chat.send``, ``chat.history`` with the
-last ``seq`` seen) are added to ``actions`` of this consumer, or of a subclass routed at the
-same path, so one socket carries the room. ``self.room`` holds what was decided at connect
-(session, exhibitor, whether the user is its staff) and ``self.user_id`` the signed-in
-user (``None`` when anonymous): posting needs a login, checked without a query; moderation
-rights come from ``self.room.is_staff``. Handlers persist through livestream services (via
-``database_sync_to_async``) and broadcast on commit; they never broadcast themselves.
+* ``ping`` -> ``pong`` (anyone);
+* ``viewers.list`` -> who is watching, the exhibitor's staff only (see ``presence``);
+* ``chat.send`` ``{client_id, body, question}`` (signed in) -> ``chat.ack`` ``{client_id,
+  seq, sent_at}``, then everyone gets ``chat.message``. Stored before it is broadcast and
+  idempotent on ``client_id`` (a retry gets the same ack). Errors carry ``client_id``:
+  ``sign_in_required``, ``invalid``, ``muted`` (``until``), ``banned``, ``rate_limited`` and
+  ``slow_mode`` (``retry_after`` seconds), ``chat_closed``, ``unavailable``;
+* ``chat.resume`` ``{after}`` -> ``chat.history`` with the messages after ``after``;
+* ``chat.report`` ``{seq, reason}`` (signed in) -> ``chat.reported``;
+* ``react`` ``{kind: like | applause}`` (signed in) -> ``react.ack``;
+* moderators only (the exhibitor's staff, organisers; others get ``forbidden``):
+  ``chat.questions`` -> ``chat.questions``; ``chat.answer``, ``chat.pin``, ``chat.hide``,
+  ``chat.slow_mode`` -> their broadcast; ``chat.mute`` ``{seq, minutes}`` and ``chat.ban``
+  ``{seq}`` -> ``chat.restricted`` to the moderator, ``chat.restriction`` to the user.
 
 ``/ws/live/programme/`` (``ProgrammeConsumer``): anyone; relays the programme group's
 ``session.*`` events so the "Live now" and programme pages update without a reload."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+import uuid
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.utils import await_many_dispatch
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from fair.consumers import FairJsonConsumer
-from fair.realtime import live_session_group
+from fair.exceptions import ApplicationError
+from livestream import chat
+from livestream.chat_limits import OK, RATE_LIMITED, limiter
+from livestream.fanout import REACTION_KINDS, fanout
+from livestream.models import ChatRestriction
 from livestream.presence import RoomAccess, live_room_access, presence, room_viewers_identified
 from livestream.services import PROGRAMME_GROUP
 
 #: Close code for a room that does not exist or is not open to this user (before accept).
 CLOSE_NOT_FOUND = 4404
+#: Close code when the user already has the most sockets allowed in this room.
+CLOSE_TOO_MANY = 4429
 #: A staff socket may ask who is watching at most this often.
 VIEWERS_LIST_MIN_SECONDS = 2.0
+#: Reactions per socket per second beyond this are answered with rate_limited.
+REACTIONS_PER_SECOND = 10
+
+
+def _room_open(*, user, session_id: int):
+    """One database hop at connect: access, then the chat identity and restriction."""
+    room = live_room_access(user=user, session_id=session_id)
+    if room is None:
+        return None, None, None
+    identity = chat.chat_identity(user=user, exhibitor_id=room.exhibitor_id, is_staff=room.is_staff)
+    restriction = None
+    if identity is not None and not identity.is_moderator:
+        restriction = chat.restriction_active(
+            user_id=identity.user_id, exhibitor_id=room.exhibitor_id
+        )
+    return room, identity, restriction
+
+
+def _history(*, session_id: int, after: int | None, pinned_seq: int | None):
+    messages, more = chat.chat_history(session_id=session_id, after=after)
+    pinned = chat.chat_pinned(session_id=session_id, seq=pinned_seq)
+    return messages, more, pinned
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
 
 
 class LiveRoomConsumer(FairJsonConsumer):
-    actions = {"ping": "handle_ping", "viewers.list": "handle_viewers_list"}
+    actions = {
+        "ping": "handle_ping",
+        "viewers.list": "handle_viewers_list",
+        "chat.send": "handle_chat_send",
+        "chat.resume": "handle_chat_resume",
+        "chat.report": "handle_chat_report",
+        "react": "handle_react",
+        "chat.questions": "handle_chat_questions",
+        "chat.answer": "handle_chat_answer",
+        "chat.pin": "handle_chat_pin",
+        "chat.hide": "handle_chat_hide",
+        "chat.slow_mode": "handle_chat_slow_mode",
+        "chat.mute": "handle_chat_mute",
+        "chat.ban": "handle_chat_ban",
+    }
 
     room: RoomAccess | None = None
+    identity: chat.ChatIdentity | None = None
     user_id: int | None = None
     _present = False
+    _joined = False
     _viewers_listed_at = 0.0
+    _reactions_second = 0
+    _reactions_count = 0
+
+    async def __call__(self, scope, receive, send):
+        """Signed-in sockets get a channel-layer channel (their user group: log-out, mutes);
+        anonymous ones need none: the room reaches them through the fan-out. Skipping it
+        saves a Redis subscription and a queue per viewer."""
+        user = scope.get("user")
+        if user is not None and user.is_authenticated:
+            return await super().__call__(scope, receive, send)
+        self.scope = scope
+        self.channel_layer = None
+        self.channel_name = f"anon.{uuid.uuid4().hex}"
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch([receive], self.dispatch)
 
     async def connect(self):
         session_id = self.scope["url_route"]["kwargs"]["session_id"]
         user = self.scope.get("user")
-        self.room = await database_sync_to_async(live_room_access)(user=user, session_id=session_id)
+        self.room, self.identity, restriction = await database_sync_to_async(_room_open)(
+            user=user, session_id=session_id
+        )
         if self.room is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.user_id = user.pk if user is not None and user.is_authenticated else None
-        self.groups = [live_session_group(session_id)]
-        for group in self.groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        if self.user_id is not None:
+            sockets = await presence.user_socket_count(session_id, self.user_id)
+            if sockets >= int(getattr(settings, "LIVE_ROOM_MAX_SOCKETS_PER_USER", 5)):
+                await self.close(code=CLOSE_TOO_MANY)
+                return
+        self.groups = []
         await self.accept()
+        await fanout.join(session_id, self, slow_mode=self.room.chat_slow_mode)
+        self._joined = True
         count, peak = await presence.join(session_id, self.channel_name, self.user_id)
         self._present = True
         await self.send_json(
@@ -79,13 +171,57 @@ class LiveRoomConsumer(FairJsonConsumer):
                 "session": session_id,
                 "status": self.room.status,
                 "is_staff": self.room.is_staff,
+                "chat": self._chat_state(restriction),
             }
         )
         await self.send_json(
             {"type": "viewers", "session": session_id, "count": count, "peak": peak}
         )
+        after = None
+        raw_after = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("after")
+        if raw_after and raw_after[0].isdigit():
+            after = int(raw_after[0])
+        await self._send_history(after=after)
+
+    def _chat_state(self, restriction: ChatRestriction | None) -> dict:
+        reason, until = "", None
+        if self.identity is None:
+            reason = "sign_in"
+        elif restriction is not None:
+            reason = restriction.kind
+            until = chat.iso(restriction.until) if restriction.until else None
+        elif self.room.status not in chat.OPEN_STATUSES:
+            reason = "closed"
+        return {
+            "can_post": reason == "",
+            "is_moderator": bool(self.identity and self.identity.is_moderator),
+            "reason": reason,
+            "muted_until": until,
+            "slow_mode": self.room.chat_slow_mode,
+        }
+
+    async def _send_history(self, *, after: int | None) -> None:
+        session_id = self.room.session_id
+        messages, more, pinned = await database_sync_to_async(_history)(
+            session_id=session_id, after=after, pinned_seq=self.room.chat_pinned_seq
+        )
+        await self.send_json(
+            {
+                "type": "chat.history",
+                "session": session_id,
+                "messages": messages,
+                "pinned": pinned,
+                "reactions": await fanout.reaction_totals(session_id),
+                "more_before": more if after is None else bool(messages and messages[0]["seq"] > 1),
+                "resumed": after is not None,
+                "complete": True if after is None else not more,
+            }
+        )
 
     async def disconnect(self, code):
+        if self._joined:
+            self._joined = False
+            await fanout.leave(self.room.session_id, self)
         if self._present:
             self._present = False
             await presence.leave(self.room.session_id, self.channel_name, self.user_id)
@@ -117,6 +253,200 @@ class LiveRoomConsumer(FairJsonConsumer):
                 "count": count,
                 "viewers": viewers,
                 "others": max(0, count - len(viewers) - staff),
+            }
+        )
+
+    # --- Chat ---------------------------------------------------------------------------
+
+    async def _need_sign_in(self, **extra: Any) -> bool:
+        if self.identity is None:
+            await self.send_error(
+                "sign_in_required", _("Sign in to take part in the chat."), **extra
+            )
+            return True
+        return False
+
+    async def _need_moderator(self) -> bool:
+        if await self._need_sign_in():
+            return True
+        if not self.identity.is_moderator:
+            await self.send_error(
+                "forbidden", _("Only the exhibitor's staff and organisers can do that.")
+            )
+            return True
+        return False
+
+    async def _run(self, function, **kwargs):
+        """Run a chat service in the database thread; rule violations become error frames
+        (``None`` is returned then)."""
+        extra = {"client_id": kwargs["client_id"]} if "client_id" in kwargs else {}
+        try:
+            return await database_sync_to_async(function)(**kwargs)
+        except ApplicationError as error:
+            await self.send_error(error.code, error.message, **error.extra, **extra)
+        except Http404:
+            await self.send_error("not_found", _("That does not exist."), **extra)
+        except PermissionDenied as error:
+            detail = str(error) or _("You cannot do that.")
+            await self.send_error("forbidden", detail, **extra)
+        return None
+
+    async def handle_chat_send(self, payload: dict[str, Any]) -> None:
+        raw_id = payload.get("client_id")
+        echo = {"client_id": raw_id if isinstance(raw_id, str) else None}
+        if await self._need_sign_in(**echo):
+            return
+        try:
+            client_id = chat.clean_client_id(raw_id)
+            chat.clean_body(payload.get("body"))
+        except ApplicationError as error:
+            await self.send_error(error.code, error.message, **echo)
+            return
+        session_id = self.room.session_id
+        slow = 0 if self.identity.is_moderator else fanout.slow_mode(session_id)
+        try:
+            verdict = await limiter.check(session_id, self.identity.user_id, client_id, slow)
+        except Exception:  # Redis unreachable: refuse clearly; the page retries the same id
+            await self.send_error(
+                "unavailable",
+                _("The chat is briefly unavailable. Your message will be sent again."),
+                retry_after=2,
+                **echo,
+            )
+            return
+        if verdict.code != OK:
+            # A retry of a message already stored is answered, not limited.
+            existing = await database_sync_to_async(chat.chat_message_existing)(
+                session_id=session_id, user_id=self.identity.user_id, client_id=client_id
+            )
+            if existing is not None:
+                await self._ack(client_id, existing)
+                return
+            wait = max(1, round(verdict.retry_after + 0.49))
+            if verdict.code == RATE_LIMITED:
+                detail = _("You are sending messages too fast. Try again in %(seconds)d s.")
+                code = "rate_limited"
+            else:
+                detail = _("Slow mode is on: one message every %(slow)d s. Wait %(seconds)d s.")
+                code = "slow_mode"
+            await self.send_error(
+                code, detail % {"seconds": wait, "slow": slow}, retry_after=wait, **echo
+            )
+            return
+        result = await self._run(
+            chat.chat_message_send,
+            session_id=session_id,
+            identity=self.identity,
+            client_id=client_id,
+            body=payload.get("body"),
+            is_question=payload.get("question") is True,
+        )
+        if result is not None:
+            await self._ack(client_id, result)
+
+    async def _ack(self, client_id: str, result: chat.SendResult) -> None:
+        await self.send_json(
+            {
+                "type": "chat.ack",
+                "session": self.room.session_id,
+                "client_id": client_id,
+                "seq": result.seq,
+                "sent_at": result.sent_at,
+            }
+        )
+
+    async def handle_chat_resume(self, payload: dict[str, Any]) -> None:
+        after = _int_or_none(payload.get("after"))
+        if after is None:
+            await self.send_error("invalid", _("Say after which message to resume."))
+            return
+        await self._send_history(after=after)
+
+    async def handle_chat_report(self, payload: dict[str, Any]) -> None:
+        if await self._need_sign_in():
+            return
+        created = await self._run(
+            chat.chat_message_report,
+            user=self.scope["user"],
+            session_id=self.room.session_id,
+            seq=payload.get("seq"),
+            reason=payload.get("reason", ""),
+        )
+        if created is not None:
+            await self.send_json(
+                {"type": "chat.reported", "session": self.room.session_id, "seq": payload["seq"]}
+            )
+
+    async def handle_react(self, payload: dict[str, Any]) -> None:
+        if await self._need_sign_in():
+            return
+        kind = payload.get("kind")
+        if kind not in REACTION_KINDS:
+            await self.send_error("invalid", _("Unknown reaction."))
+            return
+        second = int(time.monotonic())
+        if second != self._reactions_second:
+            self._reactions_second, self._reactions_count = second, 0
+        self._reactions_count += 1
+        if self._reactions_count > REACTIONS_PER_SECOND:
+            await self.send_error("rate_limited", _("Too many reactions at once."), retry_after=1)
+            return
+        fanout.react(self.room.session_id, kind)
+        await self.send_json({"type": "react.ack", "kind": kind})
+
+    async def handle_chat_questions(self, payload: dict[str, Any]) -> None:
+        if await self._need_moderator():
+            return
+        questions = await database_sync_to_async(chat.chat_questions_open)(
+            session_id=self.room.session_id
+        )
+        await self.send_json(
+            {"type": "chat.questions", "session": self.room.session_id, "questions": questions}
+        )
+
+    async def _moderate(self, function, **kwargs) -> Any:
+        if await self._need_moderator():
+            return None
+        return await self._run(
+            function, user=self.scope["user"], session_id=self.room.session_id, **kwargs
+        )
+
+    async def handle_chat_answer(self, payload: dict[str, Any]) -> None:
+        await self._moderate(chat.chat_question_answer, seq=payload.get("seq"))
+
+    async def handle_chat_pin(self, payload: dict[str, Any]) -> None:
+        seq = payload.get("seq")
+        await self._moderate(chat.chat_message_pin, seq=None if seq is None else seq)
+
+    async def handle_chat_hide(self, payload: dict[str, Any]) -> None:
+        await self._moderate(chat.chat_message_hide, seq=payload.get("seq"))
+
+    async def handle_chat_slow_mode(self, payload: dict[str, Any]) -> None:
+        await self._moderate(chat.chat_slow_mode_set, seconds=payload.get("seconds"))
+
+    async def handle_chat_mute(self, payload: dict[str, Any]) -> None:
+        await self._restrict(payload, ChatRestriction.Kind.MUTE)
+
+    async def handle_chat_ban(self, payload: dict[str, Any]) -> None:
+        await self._restrict(payload, ChatRestriction.Kind.BAN)
+
+    async def _restrict(self, payload: dict[str, Any], kind: str) -> None:
+        restriction = await self._moderate(
+            chat.chat_user_restrict,
+            seq=payload.get("seq"),
+            kind=kind,
+            minutes=payload.get("minutes"),
+        )
+        if restriction is None:
+            return
+        await self.send_json(
+            {
+                "type": "chat.restricted",
+                "session": self.room.session_id,
+                "seq": payload.get("seq"),
+                "kind": kind,
+                "name": restriction.message.author_name if restriction.message else "",
+                "until": chat.iso(restriction.until) if restriction.until else None,
             }
         )
 

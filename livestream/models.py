@@ -123,6 +123,11 @@ class LiveSession(models.Model):
     replay = models.FileField(upload_to="replays/", blank=True)
     recording_path = models.CharField(max_length=500, blank=True, editable=False)
     peak_viewers = models.PositiveIntegerField(default=0)
+    # The stream room's chat (livestream.chat): the last sequence number handed out (rows
+    # lock on it, so numbers have no gaps), slow mode, and the pinned message's number.
+    chat_last_seq = models.PositiveIntegerField(default=0, editable=False)
+    chat_slow_mode_seconds = models.PositiveSmallIntegerField(_("chat slow mode"), default=0)
+    chat_pinned_seq = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -217,3 +222,148 @@ class StreamKeyAudit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.user} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ChatMessage(models.Model):
+    """One message of a stream room's public chat. ``seq`` numbers a session's messages from
+    1 without gaps; the author's name, company and badge are copied in when it is sent so
+    the history and the fan-out need no join. A hidden message keeps its number (clients
+    see a placeholder, so sequences stay contiguous) but never its text."""
+
+    class Badge(models.TextChoices):
+        NONE = "", _("None")
+        EXHIBITOR = "exhibitor", _("Exhibitor")
+        ORGANISER = "organiser", _("Organiser")
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="chat_messages")
+    seq = models.PositiveIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    client_id = models.CharField(max_length=64)
+    author_name = models.CharField(max_length=120)
+    author_company = models.CharField(max_length=200, blank=True)
+    badge = models.CharField(max_length=10, choices=Badge.choices, blank=True, default="")
+    body = models.TextField(max_length=1000)
+    is_question = models.BooleanField(default=False)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["session", "seq"]
+        verbose_name = _("chat message")
+        verbose_name_plural = _("chat messages")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="chat_message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["session", "author", "client_id"], name="chat_message_client_id_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["session", "seq"],
+                condition=Q(is_question=True, answered_at__isnull=True, hidden_at__isnull=True),
+                name="chat_open_questions",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.author_name}: {self.body[:40]}"
+
+
+class ChatRestriction(models.Model):
+    """A user muted (until a time) or banned (until lifted) from an exhibitor's stream
+    rooms: a spammer banned in one session cannot come back at the next one."""
+
+    class Kind(models.TextChoices):
+        MUTE = "mute", _("Muted")
+        BAN = "ban", _("Banned")
+
+    exhibitor = models.ForeignKey(
+        "exhibitors.Exhibitor", on_delete=models.CASCADE, related_name="chat_restrictions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_restrictions"
+    )
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    until = models.DateTimeField(null=True, blank=True)
+    session = models.ForeignKey(
+        LiveSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message = models.ForeignKey(
+        ChatMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("chat restriction")
+        verbose_name_plural = _("chat restrictions")
+        indexes = [models.Index(fields=["exhibitor", "user"], name="chat_restriction_lookup")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="ban") | Q(until__isnull=False),
+                name="chat_mute_has_end",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.user} ({self.exhibitor})"
+
+
+class ChatReport(models.Model):
+    """A signed-in user reported a chat message; organisers work through open reports."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        HIDDEN = "hidden", _("Message hidden")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_reports"
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("chat report")
+        verbose_name_plural = _("chat reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "reporter"], name="chat_report_once_per_reporter"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="chat_report_queue")]
+
+    def __str__(self) -> str:
+        return f"Report of #{self.message_id} by {self.reporter}"

@@ -104,6 +104,8 @@ class RoomAccess:
     status: str
     #: The user is staff (any role) of the session's exhibitor.
     is_staff: bool
+    chat_slow_mode: int = 0
+    chat_pinned_seq: int | None = None
 
 
 def live_room_access(*, user, session_id: int) -> RoomAccess | None:
@@ -113,7 +115,13 @@ def live_room_access(*, user, session_id: int) -> RoomAccess | None:
     everyone else, exactly as for a session that does not exist."""
     row = (
         LiveSession.objects.filter(pk=session_id)
-        .values("exhibitor_id", "status", "exhibitor__status")
+        .values(
+            "exhibitor_id",
+            "status",
+            "exhibitor__status",
+            "chat_slow_mode_seconds",
+            "chat_pinned_seq",
+        )
         .first()
     )
     if row is None:
@@ -134,6 +142,8 @@ def live_room_access(*, user, session_id: int) -> RoomAccess | None:
         exhibitor_id=row["exhibitor_id"],
         status=row["status"],
         is_staff=is_staff,
+        chat_slow_mode=row["chat_slow_mode_seconds"],
+        chat_pinned_seq=row["chat_pinned_seq"],
     )
 
 
@@ -374,6 +384,14 @@ class RedisBackend:
         )
         return [int(i) for i in ids]
 
+    async def user_socket_count(self, session_id: int, user_id: int, now: float) -> int:
+        """How many live sockets this user has in the room (every process)."""
+        return int(
+            await self.client.zcount(
+                self.key(session_id, f"u:{user_id}"), now - stale_seconds(), "+inf"
+            )
+        )
+
 
 @dataclass
 class _MemoryRoom:
@@ -451,6 +469,11 @@ class MemoryBackend:
         fresh = sorted((u for u, t in seen.items() if t >= cutoff), key=lambda u: -seen[u])
         return fresh[:limit]
 
+    async def user_socket_count(self, session_id: int, user_id: int, now: float) -> int:
+        cutoff = now - stale_seconds()
+        sockets = self._room(session_id).users.get(user_id, {})
+        return sum(1 for at in sockets.values() if at >= cutoff)
+
 
 # --- The process's presence: its own sockets, the timer, the peak --------------------------
 
@@ -517,6 +540,9 @@ class Presence:
 
     async def user_ids(self, session_id: int) -> list[int]:
         return await self.backend.user_ids(session_id, self.clock(), VIEWERS_LIST_MAX_IDS)
+
+    async def user_socket_count(self, session_id: int, user_id: int) -> int:
+        return await self.backend.user_socket_count(session_id, user_id, self.clock())
 
     async def _run(self) -> None:
         while True:

@@ -30,8 +30,13 @@ ROLES = ("anon", "buyer", "owner", "admin", "sales", "other", "organiser")
 STAFF = {"owner", "admin", "sales"}
 SAME_ORIGIN = (b"origin", b"http://testserver")
 
-# (route pattern, client message type) -> {role: "ok" | "forbidden"}; ``reply`` is the frame
-# type an allowed call answers with.
+# (route pattern, client message type) -> {role: "ok" | "forbidden" | "sign_in"}; ``reply``
+# is the frame type an allowed call answers with, ``payload`` the rest of the message.
+SIGNED_IN_OK = {role: "sign_in" if role == "anon" else "ok" for role in ROLES}
+MODERATORS = {
+    role: "sign_in" if role == "anon" else "ok" if role in STAFF | {"organiser"} else "forbidden"
+    for role in ROLES
+}
 WS_MATRIX: dict[tuple[str, str], dict] = {
     ("ws/health/", "ping"): {"reply": "pong", **dict.fromkeys(ROLES, "ok")},
     ("ws/live/programme/", "ping"): {"reply": "pong", **dict.fromkeys(ROLES, "ok")},
@@ -39,6 +44,58 @@ WS_MATRIX: dict[tuple[str, str], dict] = {
     ("ws/live/<int:session_id>/", "viewers.list"): {
         "reply": "viewers.list",
         **{role: "ok" if role in STAFF else "forbidden" for role in ROLES},
+    },
+    # The stream room's chat. "sign_in": an error frame with code sign_in_required.
+    ("ws/live/<int:session_id>/", "chat.send"): {
+        "reply": "chat.ack",
+        "payload": {"client_id": "matrix-0001", "body": "Can it ship in Q3?"},
+        **SIGNED_IN_OK,
+    },
+    ("ws/live/<int:session_id>/", "chat.resume"): {
+        "reply": "chat.history",
+        "payload": {"after": 0},
+        **dict.fromkeys(ROLES, "ok"),
+    },
+    ("ws/live/<int:session_id>/", "chat.report"): {
+        "reply": "chat.reported",
+        "payload": {"seq": 1, "reason": "spam"},
+        **SIGNED_IN_OK,
+    },
+    ("ws/live/<int:session_id>/", "react"): {
+        "reply": "react.ack",
+        "payload": {"kind": "like"},
+        **SIGNED_IN_OK,
+    },
+    ("ws/live/<int:session_id>/", "chat.questions"): {"reply": "chat.questions", **MODERATORS},
+    ("ws/live/<int:session_id>/", "chat.answer"): {
+        "reply": "chat.answered",
+        "payload": {"seq": 1},
+        **MODERATORS,
+    },
+    ("ws/live/<int:session_id>/", "chat.pin"): {
+        "reply": "chat.pinned",
+        "payload": {"seq": 1},
+        **MODERATORS,
+    },
+    ("ws/live/<int:session_id>/", "chat.hide"): {
+        "reply": "chat.hidden",
+        "payload": {"seq": 1},
+        **MODERATORS,
+    },
+    ("ws/live/<int:session_id>/", "chat.slow_mode"): {
+        "reply": "chat.slow_mode",
+        "payload": {"seconds": 10},
+        **MODERATORS,
+    },
+    ("ws/live/<int:session_id>/", "chat.mute"): {
+        "reply": "chat.restricted",
+        "payload": {"seq": 1, "minutes": 10},
+        **MODERATORS,
+    },
+    ("ws/live/<int:session_id>/", "chat.ban"): {
+        "reply": "chat.restricted",
+        "payload": {"seq": 1},
+        **MODERATORS,
     },
 }
 
@@ -98,6 +155,17 @@ def _world() -> dict:
         client.force_login(user)
         key = client.cookies[settings.SESSION_COOKIE_NAME].value
         cookies[role] = (b"cookie", f"{settings.SESSION_COOKIE_NAME}={key}".encode())
+    # Message 1 of the room: a question by a buyer who is none of the roles.
+    from livestream import chat
+
+    poster = make_buyer()
+    chat.chat_message_send(
+        session_id=session.pk,
+        identity=chat.chat_identity(user=poster, exhibitor_id=exhibitor.pk, is_staff=False),
+        client_id="matrix-poster-1",
+        body="Is there a discount for 1,000 units?",
+        is_question=True,
+    )
     return {"session": session.pk, "cookies": cookies}
 
 
@@ -118,14 +186,25 @@ async def test_ws_matrix(pattern, action, expect, role):
     connected, _ = await socket.connect()
     assert connected is True
     try:
-        await socket.send_json_to({"type": action})
+        await socket.send_json_to({"type": action, **expect.get("payload", {})})
         wanted = expect["reply"] if expect[role] == "ok" else "error"
-        for _attempt in range(5):  # greeting frames (room.joined, viewers) may come first
-            frame = await socket.receive_json_from(timeout=3)
-            if frame["type"] in (wanted, "error"):
-                break
+        frame = await _first_of(socket, wanted)
         assert frame["type"] == wanted, frame
         if expect[role] == "forbidden":
             assert frame["code"] == "forbidden"
+        if expect[role] == "sign_in":
+            assert frame["code"] == "sign_in_required"
     finally:
         await socket.disconnect()
+
+
+async def _first_of(socket, wanted: str) -> dict:
+    """The first frame of type ``wanted`` or ``error``, skipping greetings (room.joined,
+    viewers, chat.history) and unpacking batched broadcasts."""
+    for _attempt in range(10):
+        frame = await socket.receive_json_from(timeout=3)
+        frames = frame["events"] if frame["type"] == "batch" else [frame]
+        for one in frames:
+            if one["type"] in (wanted, "error"):
+                return one
+    raise AssertionError(f"no {wanted} frame")

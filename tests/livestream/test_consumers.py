@@ -110,12 +110,15 @@ def room(session_id: int, *headers) -> WebsocketCommunicator:
 
 @contextlib.asynccontextmanager
 async def joined(session_id: int, *headers):
-    """A connected room socket whose two greeting frames were read: yields it and them."""
+    """A connected room socket whose greeting frames were read: yields it and the first two
+    (``room.joined``, ``viewers``); the third, the chat history, is checked and dropped."""
     socket = room(session_id, *headers)
     connected, _ = await socket.connect()
     assert connected is True
     try:
         greeting = [await socket.receive_json_from(), await socket.receive_json_from()]
+        history = await socket.receive_json_from()
+        assert history["type"] == "chat.history"
         yield socket, greeting
     finally:
         await socket.disconnect()
@@ -140,7 +143,19 @@ async def test_room_public_session_anonymous_connects_and_is_greeted():
         pong = await socket.receive_json_from()
 
     assert greeting == [
-        {"type": "room.joined", "session": session.pk, "status": "scheduled", "is_staff": False},
+        {
+            "type": "room.joined",
+            "session": session.pk,
+            "status": "scheduled",
+            "is_staff": False,
+            "chat": {
+                "can_post": False,
+                "is_moderator": False,
+                "reason": "sign_in",
+                "muted_until": None,
+                "slow_mode": 0,
+            },
+        },
         {"type": "viewers", "session": session.pk, "count": 1, "peak": 1},
     ]
     assert pong == {"type": "pong"}
@@ -172,6 +187,13 @@ async def test_room_staff_sales_member_is_greeted_as_staff():
         "session": session.pk,
         "status": "scheduled",
         "is_staff": True,
+        "chat": {
+            "can_post": True,
+            "is_moderator": True,
+            "reason": "",
+            "muted_until": None,
+            "slow_mode": 0,
+        },
     }
 
 
@@ -494,7 +516,7 @@ async def test_room_malformed_frames_get_error_frames_and_socket_survives():
         bad_json = await socket.receive_json_from()
         await socket.send_to(text_data="[1, 2]")
         bad_message = await socket.receive_json_from()
-        await socket.send_json_to({"type": "chat.send", "body": "hi"})
+        await socket.send_json_to({"type": "chat.delete", "seq": 1})
         unknown = await socket.receive_json_from()
         await socket.send_json_to({"type": "ping"})
         pong = await socket.receive_json_from()
@@ -508,7 +530,7 @@ async def test_room_malformed_frames_get_error_frames_and_socket_survives():
     assert unknown == {
         "type": "error",
         "code": "unknown_type",
-        "detail": "Unknown message type 'chat.send'.",
+        "detail": "Unknown message type 'chat.delete'.",
     }
     assert pong == {"type": "pong"}
 
@@ -517,6 +539,7 @@ async def test_room_frame_of_70_kb_is_refused_and_socket_closed_1009():
     session = await public_session()
     socket = room(session.pk)
     assert (await socket.connect())[0] is True
+    await socket.receive_json_from()
     await socket.receive_json_from()
     await socket.receive_json_from()
 
