@@ -1,6 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from livestream.models import LiveSession, SessionReminder, StreamChannel, StreamKeyAudit
+from livestream import chat
+from livestream.models import (
+    ChatReport,
+    ChatRestriction,
+    LiveSession,
+    SessionReminder,
+    StreamChannel,
+    StreamKeyAudit,
+)
 
 
 @admin.register(LiveSession)
@@ -49,3 +60,101 @@ class StreamKeyAuditAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class OrganiserViewMixin:
+    """Organisers (the group, not Django model permissions) may look here; changes go
+    through the chat services, which check the organiser role again."""
+
+    def has_module_permission(self, request):
+        return request.user.is_organiser or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_organiser or super().has_view_permission(request, obj)
+
+
+@admin.register(ChatReport)
+class ChatReportAdmin(OrganiserViewMixin, admin.ModelAdmin):
+    """The organisers' moderation queue: open reports first, with the reported text."""
+
+    list_display = ["created_at", "status", "message_text", "message_author", "room", "reason"]
+    list_filter = ["status"]
+    search_fields = ["message__body", "message__author_name", "reason"]
+    list_select_related = ["message", "message__session"]
+    readonly_fields = [
+        "message",
+        "reporter",
+        "reason",
+        "status",
+        "created_at",
+        "resolved_at",
+        "resolved_by",
+    ]
+    actions = ["hide_messages", "dismiss"]
+    ordering = ["status", "-created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("message"))
+    def message_text(self, report):
+        return report.message.body[:120]
+
+    @admin.display(description=_("author"))
+    def message_author(self, report):
+        return report.message.author_name
+
+    @admin.display(description=_("room"))
+    def room(self, report):
+        return report.message.session.title
+
+    @admin.action(description=_("Hide the reported messages"))
+    def hide_messages(self, request, queryset):
+        self._resolve(request, queryset, hide=True)
+
+    @admin.action(description=_("Dismiss the reports"))
+    def dismiss(self, request, queryset):
+        self._resolve(request, queryset, hide=False)
+
+    def _resolve(self, request, queryset, *, hide: bool) -> None:
+        try:
+            count = chat.chat_report_resolve(
+                user=request.user, report_ids=list(queryset.values_list("pk", flat=True)), hide=hide
+            )
+        except PermissionDenied as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            ngettext("%(n)s report resolved.", "%(n)s reports resolved.", count) % {"n": count},
+        )
+
+
+@admin.register(ChatRestriction)
+class ChatRestrictionAdmin(OrganiserViewMixin, admin.ModelAdmin):
+    list_display = ["user", "exhibitor", "kind", "until", "created_at", "lifted_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__email", "exhibitor__display_name"]
+    list_select_related = ["user", "exhibitor"]
+    readonly_fields = [
+        "exhibitor",
+        "user",
+        "kind",
+        "until",
+        "session",
+        "message",
+        "created_by",
+        "created_at",
+        "lifted_at",
+        "lifted_by",
+    ]
+    actions = ["lift"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Lift the selected restrictions"))
+    def lift(self, request, queryset):
+        for restriction in queryset:
+            chat.chat_restriction_lift(user=request.user, restriction_id=restriction.pk)
+        self.message_user(request, _("Lifted."))

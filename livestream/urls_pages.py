@@ -6,7 +6,7 @@
 
 from django.urls import path
 
-from livestream.pages import calendars, manage, programme
+from livestream.pages import calendars, chat, manage, programme
 
 urlpatterns = [
     # The exhibitor's sessions (any staff role) and going live (owners and admins).
@@ -32,6 +32,7 @@ urlpatterns = [
     path("live/<int:session_id>/", programme.room, name="room"),
     path("live/<int:session_id>/calendar.ics", calendars.session_ics, name="session_ics"),
     path("live/<int:session_id>/pin/", programme.pin, name="pin"),
+    path("live/<int:session_id>/chat/", chat.chat_history, name="chat_history"),
     path("live/<int:session_id>/remind/", programme.remind, name="remind"),
     path("live/<int:session_id>/unremind/", programme.unremind, name="unremind"),
 ]

@@ -423,6 +423,12 @@ ROWS: list[Row] = [
     Row(L + "my_fair", "get", lambda w: reverse(L + "my_fair"), {**everyone(200), "anon": LOGIN}),
     Row(L + "room", "get", lambda w: reverse(L + "room", args=[w.session.pk]), everyone(200)),
     Row(
+        L + "chat_history",
+        "get",
+        lambda w: reverse(L + "chat_history", args=[w.session.pk]),
+        everyone(200),
+    ),
+    Row(
         L + "session_ics",
         "get",
         lambda w: reverse(L + "session_ics", args=[w.session.pk]),

@@ -22,6 +22,7 @@ from livestream import buyer_services, services
 from livestream.forms import ProgrammeFilterForm
 from livestream.models import LiveSession, Region
 from livestream.pages.calendars import feed_token
+from livestream.pages.chat import chat_context
 from livestream.pages.timing import (
     by_day,
     day_label,
@@ -174,6 +175,7 @@ def room(request: HttpRequest, session_id: int) -> HttpResponse:
             "timing": session_timing(session, now),
             "region_labels": [dict(Region.choices).get(r, r) for r in session.target_regions],
             "ws_path": f"/ws/live/{session.pk}/",
+            "chat": chat_context(request, session, is_staff=membership is not None),
             **zone_context(request),
         },
     )

@@ -162,6 +162,12 @@ MATRIX = [
     ("my_fair", "get", lambda w: reverse("livestream:my_fair"), {**everyone(200), "anon": LOGIN}),
     ("room", "get", lambda w: reverse("livestream:room", args=[w.session.pk]), everyone(200)),
     (
+        "chat_history",
+        "get",
+        lambda w: reverse("livestream:chat_history", args=[w.session.pk]),
+        everyone(200),
+    ),
+    (
         "session_ics",
         "get",
         lambda w: reverse("livestream:session_ics", args=[w.session.pk]),
@@ -229,9 +235,9 @@ def test_room_hidden_session_only_staff_of_company(client, world, role, state):
         )
     as_role(client, world, role)
     expected = 200 if role in ("owner", "admin", "sales") else 404
-    for name in ("room", "session_ics"):
+    for name in ("room", "session_ics", "chat_history"):
         url = reverse(f"livestream:{name}", args=[world.session.pk])
-        assert client.get(url).status_code == (expected if name == "room" else 404)
+        assert client.get(url).status_code == (404 if name == "session_ics" else expected)
 
 
 def test_room_missing_session_404(client):
