@@ -70,11 +70,13 @@ urlpatterns = [
     path("notices/read/", views.notices_read, name="notices_read"),
     path("api/v1/", include(api_patterns)),
     path("api/v1/", include("exhibitors.api.urls")),
+    path("api/v1/negotiations/", include("negotiations.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("admin/", admin.site.urls),
     path("", include("exhibitors.urls")),
     path("", include("livestream.urls")),
+    path("negotiations/", include("negotiations.urls")),
 ]
 
 if not settings.AWS_STORAGE_BUCKET_NAME:

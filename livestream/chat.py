@@ -50,6 +50,8 @@ QUESTIONS_MAX = 100
 MUTE_MAX_MINUTES = 24 * 60
 SLOW_MODE_MAX_SECONDS = 300
 OPEN_STATUSES = (LiveSession.Status.SCHEDULED, LiveSession.Status.LIVE)
+#: Why a user cannot post, as the room page and ``room.joined`` say it.
+RESTRICTION_REASONS = {ChatRestriction.Kind.MUTE: "muted", ChatRestriction.Kind.BAN: "banned"}
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 # Control characters other than tab and newline are removed from bodies.

@@ -20,6 +20,8 @@ _CHECK = """
 -- KEYS: the user's window (zset), the user's slow-mode key
 -- ARGV: now ms, window ms, limit, slow-mode ms (0 = off), member
 local now = tonumber(ARGV[1])
+-- The same message again (a retry, or one sent on two sockets at once) is not counted twice.
+if redis.call('ZSCORE', KEYS[1], ARGV[5]) then return {0, 0} end
 local slow = tonumber(ARGV[4])
 if slow > 0 then
   local ttl = redis.call('PTTL', KEYS[2])
@@ -84,7 +86,7 @@ class RedisLimiter:
 class MemoryLimiter:
     def __init__(self, clock=time.monotonic) -> None:
         self.clock = clock
-        self._windows: dict[tuple[int, int], list[float]] = {}
+        self._windows: dict[tuple[int, int], list[tuple[float, str]]] = {}
         self._slow: dict[tuple[int, int], float] = {}
 
     async def check(
@@ -92,14 +94,16 @@ class MemoryLimiter:
     ) -> Verdict:
         now = self.clock()
         key = (session_id, user_id)
+        window = rate_window_ms() / 1000.0
+        recent = [(at, m) for at, m in self._windows.get(key, []) if at > now - window]
+        self._windows[key] = recent
+        if any(m == member for _at, m in recent):
+            return Verdict(OK, 0.0)
         if slow_mode_seconds > 0 and self._slow.get(key, 0.0) > now:
             return Verdict(SLOW_MODE, self._slow[key] - now)
-        window = rate_window_ms() / 1000.0
-        recent = [at for at in self._windows.get(key, []) if at > now - window]
         if len(recent) >= rate_count():
-            self._windows[key] = recent
-            return Verdict(RATE_LIMITED, recent[0] + window - now)
-        recent.append(now)
+            return Verdict(RATE_LIMITED, recent[0][0] + window - now)
+        recent.append((now, member))
         self._windows[key] = recent
         if slow_mode_seconds > 0:
             self._slow[key] = now + slow_mode_seconds

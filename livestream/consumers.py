@@ -13,9 +13,12 @@ On connect the server sends, in order, ``room.joined`` (status, ``is_staff`` and
 ``can_post``, ``is_moderator``, ``reason`` ("", "sign_in", "banned", "muted", "closed"),
 ``muted_until``, ``slow_mode``), ``viewers`` (count, peak) and ``chat.history`` (the last 50
 messages, or with ``?after=<seq>`` those after it, at most 200 with ``complete`` false when
-more follow; the pinned message; reaction totals). The socket joins the room's fan-out before
+more follow; the pinned message; reaction totals). Broadcasts may arrive any time after
+``room.joined``, also before ``chat.history``: the socket joins the room's fan-out before
 history is read, so no message can fall between the two (the client drops duplicates by
-``seq``).
+``seq``). Live messages from different server processes may arrive slightly out of order
+(each process broadcasts when its own transaction commits): clients order by ``seq``, which
+has no gaps, and ask for a gap that stays open (``chat.resume``).
 
 Broadcasts (any may arrive packed in ``{"type": "batch", "session", "events": [...]}``):
 ``chat.message``, ``chat.hidden``, ``chat.pinned``, ``chat.answered``, ``chat.slow_mode``,
@@ -161,10 +164,7 @@ class LiveRoomConsumer(FairJsonConsumer):
                 return
         self.groups = []
         await self.accept()
-        await fanout.join(session_id, self, slow_mode=self.room.chat_slow_mode)
-        self._joined = True
-        count, peak = await presence.join(session_id, self.channel_name, self.user_id)
-        self._present = True
+        # room.joined first; broadcasts may arrive any time after it (also before history).
         await self.send_json(
             {
                 "type": "room.joined",
@@ -174,6 +174,10 @@ class LiveRoomConsumer(FairJsonConsumer):
                 "chat": self._chat_state(restriction),
             }
         )
+        await fanout.join(session_id, self, slow_mode=self.room.chat_slow_mode)
+        self._joined = True
+        count, peak = await presence.join(session_id, self.channel_name, self.user_id)
+        self._present = True
         await self.send_json(
             {"type": "viewers", "session": session_id, "count": count, "peak": peak}
         )
@@ -188,7 +192,7 @@ class LiveRoomConsumer(FairJsonConsumer):
         if self.identity is None:
             reason = "sign_in"
         elif restriction is not None:
-            reason = restriction.kind
+            reason = chat.RESTRICTION_REASONS[restriction.kind]
             until = chat.iso(restriction.until) if restriction.until else None
         elif self.room.status not in chat.OPEN_STATUSES:
             reason = "closed"

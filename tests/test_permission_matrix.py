@@ -658,6 +658,143 @@ ROWS: list[Row] = [
         lambda w: reverse("api_import_job_detail", args=[w.exhibitor.pk, w.import_job.pk]),
         api_editors(),
     ),
+    # --- negotiations: the room of "buyer" with exhibitor X (built by _nego, below); every
+    # non-party gets the same 404 as for a missing room, and nothing changes ---
+    Row("api_nego_list", "get", lambda w: reverse("api_nego_list"), {**everyone(200), "anon": 403}),
+    Row(
+        "api_nego_open",
+        "post",
+        lambda w: reverse("api_nego_open"),
+        {**everyone(400), "anon": 403},
+        data=lambda w: {},
+        json=True,
+    ),
+    Row(
+        "api_nego_unread",
+        "get",
+        lambda w: reverse("api_nego_unread"),
+        {**everyone(200), "anon": 403},
+    ),
+    Row(
+        "api_nego_figures",
+        "get",
+        lambda w: reverse("api_nego_figures"),
+        {**everyone(403), "organiser": 200},
+    ),
+    Row(
+        "api_nego_inbox",
+        "get",
+        lambda w: reverse("api_nego_inbox", args=[w.exhibitor.pk]),
+        api_staff(),
+    ),
+    Row(
+        "api_nego_detail",
+        "get",
+        lambda w: reverse("api_nego_detail", args=[_nego(w).pk]),
+        {**api_staff(), "buyer": 200},
+    ),
+    Row(
+        "api_nego_messages",
+        "get",
+        lambda w: reverse("api_nego_messages", args=[_nego(w).pk]),
+        {**api_staff(), "buyer": 200},
+    ),
+    Row(
+        "api_nego_message_send",
+        "post",
+        lambda w: reverse("api_nego_message_send", args=[_nego(w).pk]),
+        {**api_staff(owner=400, admin=400, sales=400), "buyer": 400},
+        data=lambda w: {},
+        json=True,
+        check=lambda w: _nego_unchanged(w),
+    ),
+    Row(
+        "api_nego_attachment_send",
+        "post",
+        lambda w: reverse("api_nego_attachment_send", args=[_nego(w).pk]),
+        {**api_staff(owner=400, admin=400, sales=400), "buyer": 400},
+        data=lambda w: {},
+        check=lambda w: _nego_unchanged(w),
+    ),
+    Row(
+        "api_nego_quote_list",
+        "get",
+        lambda w: reverse("api_nego_quote_list", args=[_nego(w).pk]),
+        {**api_staff(), "buyer": 200},
+    ),
+    Row(
+        "api_nego_quote_send",
+        "post",
+        lambda w: reverse("api_nego_quote_send", args=[_nego(w).pk]),
+        {**api_staff(owner=400, admin=400, sales=400), "buyer": 400},
+        data=lambda w: {},
+        json=True,
+        check=lambda w: _nego_unchanged(w),
+    ),
+    Row(
+        "api_nego_quote_accept",
+        "post",
+        lambda w: reverse("api_nego_quote_accept", args=[_nego_quote(w).pk]),
+        # The owner's quote: staff may not accept their own side's quote (400).
+        {**api_staff(owner=400, admin=400, sales=400), "buyer": 200},
+        check=lambda w: _nego_unchanged(w),
+    ),
+    Row(
+        "api_nego_quote_decline",
+        "post",
+        lambda w: reverse("api_nego_quote_decline", args=[_nego_quote(w).pk]),
+        {**api_staff(owner=400, admin=400, sales=400), "buyer": 200},
+        check=lambda w: _nego_unchanged(w),
+    ),
+    Row(
+        "api_nego_read",
+        "post",
+        lambda w: reverse("api_nego_read", args=[_nego(w).pk]),
+        {**api_staff(), "buyer": 200},
+        data=lambda w: {"seq": 1},
+        json=True,
+    ),
+    Row(
+        "api_nego_assign",
+        "post",
+        lambda w: reverse("api_nego_assign", args=[_nego(w).pk]),
+        {**api_staff(sales=403), "buyer": 403},
+        data=lambda w: {"assignee": None},
+        json=True,
+        check=lambda w: _nego_unchanged(w),
+    ),
+    Row(
+        "api_nego_close",
+        "post",
+        lambda w: reverse("api_nego_close", args=[_nego(w).pk]),
+        {**api_staff(), "buyer": 200},
+        check=lambda w: _nego_unchanged(w),
+    ),
+    Row(
+        "api_nego_reopen",
+        "post",
+        lambda w: reverse("api_nego_reopen", args=[_nego(w).pk]),
+        {**api_staff(), "buyer": 200},
+        check=lambda w: _nego_unchanged(w),
+    ),
+    Row(
+        "negotiations:attachment_download",
+        "get",
+        lambda w: reverse("negotiations:attachment_download", args=[_nego_attachment(w).pk]),
+        {**api_staff(), "buyer": 200, "anon": LOGIN},
+    ),
+    Row(
+        "negotiations:transcript_csv",
+        "get",
+        lambda w: reverse("negotiations:transcript_csv", args=[_nego(w).pk]),
+        {**api_staff(), "buyer": 200, "anon": LOGIN},
+    ),
+    Row(
+        "negotiations:leads_csv",
+        "get",
+        lambda w: reverse("negotiations:leads_csv", args=[w.exhibitor.pk]),
+        staff_only(),
+    ),
 ]
 
 #: Routes deliberately outside the matrix, with the reason.
@@ -813,3 +950,81 @@ def test_permission_matrix_covers_every_named_route():
 def test_permission_matrix_has_no_rows_for_routes_that_do_not_exist():
     stale = sorted({row.name for row in ROWS} - _route_names(get_resolver()))
     assert stale == []
+
+
+# --- Negotiations (helpers of the rows above) ------------------------------------------------
+
+NEGO_SECRET = "Matrix target price 4242"
+
+
+def _nego(w: World):
+    """The world's negotiation (buyer with exhibitor X: a message, the owner's quote, a PDF),
+    built on first use."""
+    if getattr(w, "nego_room", None) is None:
+        from negotiations import services as nego_services
+        from tests.exhibitors.factories import pdf_bytes
+        from tests.negotiations.nego_factories import quote_data
+
+        buyer = w.users["buyer"]
+        room, _created = nego_services.negotiation_open(buyer=buyer, exhibitor_id=w.exhibitor.pk)
+        nego_services.message_send(
+            user=buyer, negotiation_id=room.pk, client_id="matrix-message", body=NEGO_SECRET
+        )
+        quote_message, _ = nego_services.quote_send(
+            user=w.users["owner"],
+            negotiation_id=room.pk,
+            client_id="matrix-quote",
+            data=quote_data(),
+        )
+        file_message, _ = nego_services.attachment_send(
+            user=buyer,
+            negotiation_id=room.pk,
+            client_id="matrix-file",
+            upload=upload("matrix-secret.pdf", pdf_bytes()),
+        )
+        w.nego_room = room
+        w.nego_quote = quote_message.quote
+        w.nego_attachment = file_message.attachment
+    return w.nego_room
+
+
+def _nego_quote(w: World):
+    _nego(w)
+    return w.nego_quote
+
+
+def _nego_attachment(w: World):
+    _nego(w)
+    return w.nego_attachment
+
+
+def _nego_unchanged(w: World) -> None:
+    from negotiations.models import Message, Negotiation, Quote
+
+    room = Negotiation.objects.get(pk=_nego(w).pk)
+    assert (room.status, room.assigned_to_id) == ("open", None)
+    assert Message.objects.filter(negotiation=room).count() == 4
+    assert Quote.objects.get(pk=w.nego_quote.pk).status == "open"
+
+
+def test_permission_matrix_negotiation_refusals_leak_nothing(client, world):
+    """Every negotiation door, as each non-party: no message text, file name or buyer name
+    of the room in the answer."""
+    room = _nego(world)
+    urls = [
+        reverse(name, args=[room.pk])
+        for name in (
+            "api_nego_detail",
+            "api_nego_messages",
+            "api_nego_quote_list",
+            "negotiations:transcript_csv",
+        )
+    ] + [reverse("negotiations:attachment_download", args=[world.nego_attachment.pk])]
+    for role in ("other", "organiser"):
+        client.force_login(world.users[role])
+        for url in urls:
+            response = client.get(url)
+            body = response.content.decode(errors="replace")
+            assert response.status_code == 404, (url, role)
+            for secret in (NEGO_SECRET, "matrix-secret", world.users["buyer"].email):
+                assert secret not in body, (url, role, secret)

@@ -208,3 +208,119 @@ async def _first_of(socket, wanted: str) -> dict:
             if one["type"] in (wanted, "error"):
                 return one
     raise AssertionError(f"no {wanted} frame")
+
+
+# --- /ws/negotiations/ -----------------------------------------------------------------------
+# Added after ``test_ws_matrix`` was parametrized on purpose: this socket refuses anonymous
+# visitors at connect (the generic test expects every role to connect) and its actions name
+# a room, so its rows run in ``test_ws_matrix_negotiations`` below. They are in WS_MATRIX for
+# the completeness test. "not_found" = the error a non-party gets, the same as for a missing
+# room; ``reply`` None = the action answers nothing to the sender (typing).
+
+NEGO_PARTIES = {"buyer", *STAFF}
+NEGO_WS_ROWS: dict[str, dict] = {
+    "ping": {"reply": "pong", **{r: "ok" for r in ROLES if r != "anon"}},
+    "nego.send": {
+        "reply": "nego.ack",
+        **{r: "ok" if r in NEGO_PARTIES else "not_found" for r in ROLES if r != "anon"},
+    },
+    "nego.resume": {
+        "reply": "nego.history",
+        **{r: "ok" if r in NEGO_PARTIES else "not_found" for r in ROLES if r != "anon"},
+    },
+    "nego.typing": {
+        "reply": None,
+        **{r: "ok" if r in NEGO_PARTIES else "not_found" for r in ROLES if r != "anon"},
+    },
+    "nego.read": {
+        "reply": "nego.read",
+        **{r: "ok" if r in NEGO_PARTIES else "not_found" for r in ROLES if r != "anon"},
+    },
+}
+for _action, _expect in NEGO_WS_ROWS.items():
+    WS_MATRIX[("ws/negotiations/", _action)] = {**_expect, "anon": "refused"}
+
+
+def _nego_world() -> dict:
+    from negotiations import services as nego_services
+
+    exhibitor = make_exhibitor(name="Nego Co")
+    buyer, owner = make_buyer(), owner_of(exhibitor)
+    users = {
+        "buyer": buyer,
+        "owner": owner,
+        "admin": add_member(exhibitor, "admin"),
+        "sales": add_member(exhibitor, "sales"),
+        "other": owner_of(make_exhibitor(name="Other Nego Co")),
+        "organiser": make_organiser(),
+    }
+    room, _created = nego_services.negotiation_open(buyer=buyer, exhibitor_id=exhibitor.pk)
+    nego_services.message_send(
+        user=buyer, negotiation_id=room.pk, client_id="ws-matrix-1", body="Matrix secret 77"
+    )
+    nego_services.message_send(
+        user=owner, negotiation_id=room.pk, client_id="ws-matrix-2", body="Matrix secret 78"
+    )
+    # Two system messages (seq 4, 5): unread on both sides, so reading up to 5 moves either
+    # side's marker.
+    nego_services.negotiation_close(user=owner, negotiation_id=room.pk)
+    nego_services.negotiation_reopen(user=owner, negotiation_id=room.pk)
+    cookies = {}
+    for role, user in users.items():
+        client = Client()
+        client.force_login(user)
+        key = client.cookies[settings.SESSION_COOKIE_NAME].value
+        cookies[role] = (b"cookie", f"{settings.SESSION_COOKIE_NAME}={key}".encode())
+    return {"room": room.pk, "cookies": cookies}
+
+
+def _nego_frame(action: str, room: int) -> dict:
+    return {
+        "ping": {"type": "ping"},
+        "nego.send": {
+            "type": "nego.send",
+            "negotiation": room,
+            "client_id": "ws-matrix-send-1",
+            "body": "hello",
+        },
+        "nego.resume": {"type": "nego.resume", "negotiation": room, "after": 0},
+        "nego.typing": {"type": "nego.typing", "negotiation": room},
+        "nego.read": {"type": "nego.read", "negotiation": room, "seq": 5},
+    }[action]
+
+
+def _nego_cases():
+    for action in NEGO_WS_ROWS:
+        for role in ROLES:
+            yield pytest.param(action, role, id=f"ws/negotiations/ {action} as {role}")
+
+
+@pytest.mark.parametrize(("action", "role"), list(_nego_cases()))
+async def test_ws_matrix_negotiations(action, role):
+    world = await sync_to_async(_nego_world)()
+    expect = WS_MATRIX[("ws/negotiations/", action)]
+    headers = [SAME_ORIGIN]
+    if role in world["cookies"]:
+        headers.append(world["cookies"][role])
+    socket = WebsocketCommunicator(application, "/ws/negotiations/", headers=headers)
+    connected, _ = await socket.connect()
+    if expect[role] == "refused":
+        assert connected is False
+        return
+    assert connected is True
+    try:
+        ready = await socket.receive_json_from(timeout=3)
+        assert ready["type"] == "nego.ready"
+        await socket.send_json_to(_nego_frame(action, world["room"]))
+        if expect[role] == "ok" and expect["reply"] is None:
+            assert await socket.receive_nothing(timeout=0.5) is True
+            return
+        frame = await socket.receive_json_from(timeout=3)
+        if expect[role] == "ok":
+            assert frame["type"] == expect["reply"], frame
+        else:
+            assert (frame["type"], frame["code"]) == ("error", "not_found"), frame
+            assert "Matrix secret" not in str(frame)
+            assert await socket.receive_nothing(timeout=0.3) is True
+    finally:
+        await socket.disconnect()

@@ -385,6 +385,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "livestream.tasks.reminders_send",
         "schedule": timedelta(minutes=1),
     },
+    "negotiation-quotes-expire": {
+        "task": "negotiations.tasks.quotes_expire",
+        "schedule": timedelta(minutes=1),
+    },
     "login-attempts-prune": {
         "task": "fair.tasks.login_attempts_prune",
         "schedule": timedelta(hours=1),
@@ -438,6 +442,14 @@ SPECTACULAR_SETTINGS = {
 # Largest websocket text frame a consumer accepts (chat needs far less).
 WEBSOCKET_MAX_MESSAGE_BYTES = env_int("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024)
 
+# --- Negotiations ---
+
+# The site's public address, for links in emails (e.g. https://fair.example.com).
+SITE_URL = env_str("SITE_URL", "")
+# Messages per user per minute in one-to-one negotiations; Redis pool for their presence.
+NEGO_MESSAGES_PER_MINUTE = env_int("NEGO_MESSAGES_PER_MINUTE", 60)
+NEGO_PRESENCE_REDIS_MAX_CONNECTIONS = env_int("NEGO_PRESENCE_REDIS_MAX_CONNECTIONS", 10)
+
 # --- Live video ---
 
 # Stream rooms: seconds between viewer-count broadcasts (only when changed), socket
@@ -446,6 +458,13 @@ LIVE_VIEWERS_INTERVAL = env_int("LIVE_VIEWERS_INTERVAL", 5)
 LIVE_PRESENCE_HEARTBEAT_SECONDS = env_int("LIVE_PRESENCE_HEARTBEAT_SECONDS", 20)
 LIVE_PRESENCE_STALE_SECONDS = env_int("LIVE_PRESENCE_STALE_SECONDS", 60)
 LIVE_PRESENCE_REDIS_MAX_CONNECTIONS = env_int("LIVE_PRESENCE_REDIS_MAX_CONNECTIONS", 20)
+# Stream-room chat: messages per user per room per window, sockets per user per room, the
+# fan-out's batching tick (broadcasts within it share one frame), reaction totals interval.
+LIVE_CHAT_RATE_COUNT = env_int("LIVE_CHAT_RATE_COUNT", 5)
+LIVE_CHAT_RATE_SECONDS = env_int("LIVE_CHAT_RATE_SECONDS", 10)
+LIVE_ROOM_MAX_SOCKETS_PER_USER = env_int("LIVE_ROOM_MAX_SOCKETS_PER_USER", 5)
+LIVE_FANOUT_TICK_MS = env_int("LIVE_FANOUT_TICK_MS", 50)
+LIVE_REACTIONS_INTERVAL = env_int("LIVE_REACTIONS_INTERVAL", 1)
 
 # Shared secret the media server sends (header X-Media-Callback-Secret) on publish and
 # publish-done callbacks; without it every callback is refused.

@@ -46,7 +46,7 @@ def chat_context(request: HttpRequest, session: LiveSession, *, is_staff: bool) 
             else chat.restriction_active(user_id=user.pk, exhibitor_id=session.exhibitor_id)
         )
         if restriction is not None:
-            reason, until = restriction.kind, restriction.until
+            reason, until = chat.RESTRICTION_REASONS[restriction.kind], restriction.until
         elif session.status not in chat.OPEN_STATUSES:
             reason = "closed"
     room_url = reverse("livestream:room", args=[session.pk])

@@ -119,6 +119,7 @@ def test_beat_schedule_names_only_registered_tasks():
         "exhibitors.visits_flush",
         "exhibitors.tasks.search_words_refresh",
         "livestream.tasks.reminders_send",
+        "negotiations.tasks.quotes_expire",
     }
     celery_app.loader.import_default_modules()
     assert scheduled <= set(celery_app.tasks)

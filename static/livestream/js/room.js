@@ -18,6 +18,18 @@
 // frame}) on the room element for other scripts (chat). If the page has no live player
 // (rendered before the stream had a playback URL) it reloads once when the session goes
 // live. Everything from the server is written with textContent, never as HTML.
+//
+// The one socket of the page is shared with other scripts (chat.js) through the room element:
+//   root.liveRoom               this Room; liveRoom.send(payload) sends a JSON action and
+//                               returns whether it went out (false while disconnected)
+//   liveRoom.resumeAfter        optional hook () => seq|null set by the chat: each (re)connect
+//                               asks for "?after=<seq>" so the server sends what was missed
+//   "livestream:frame"          every frame from the server, "batch" frames unpacked into
+//                               their events, in order (detail {session, frame})
+//   "livestream:open"/"close"   the socket opened / closed (it reconnects by itself)
+// The socket is opened on DOMContentLoaded, which fires only after every deferred and module
+// script of the page has run: a script loaded after this one (chat.js) has its listeners in
+// place before the first frame arrives, whatever order the files download in.
 
 import { startPlayer, stopPlayer } from "./player.js";
 
@@ -112,6 +124,8 @@ class Room {
     this.timers = [];
     this.stopped = false;
     this.lostNoticeShown = false;
+    this.resumeAfter = null;
+    root.liveRoom = this;
     const count = root.querySelector("[data-viewer-count]");
     // The count changes every few seconds: announcing each change would drown screen
     // reader users; going live, ending and pins are announced instead.
@@ -121,7 +135,17 @@ class Room {
 
   url() {
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${window.location.host}${this.wsPath}`;
+    let query = "";
+    if (typeof this.resumeAfter === "function") {
+      let after = null;
+      try {
+        after = this.resumeAfter();
+      } catch {
+        after = null; // a broken hook must not stop the room reconnecting
+      }
+      if (Number.isInteger(after) && after >= 0) query = `?after=${after}`;
+    }
+    return `${scheme}//${window.location.host}${this.wsPath}${query}`;
   }
 
   connect() {
@@ -135,6 +159,7 @@ class Room {
 
   onOpen() {
     this.clearTimers();
+    this.dispatch("livestream:open", null);
     this.timers.push(window.setInterval(() => this.send({ type: "ping" }), KEEPALIVE_MS));
     if (this.isStaff) {
       this.askViewers();
@@ -145,6 +170,7 @@ class Room {
   onClose(event) {
     this.clearTimers();
     this.socket = null;
+    this.dispatch("livestream:close", { code: event.code });
     if (this.stopped || event.code === CLOSE_NOT_FOUND) return;
     if (!this.lostNoticeShown && this.attempt >= 2) {
       this.announce(text(this.root, "textReconnecting"));
@@ -160,10 +186,17 @@ class Room {
     this.timers = [];
   }
 
+  // Sends one action; false when the socket is not open (the caller keeps it to send later).
   send(payload) {
     if (this.socket && this.socket.readyState === WebSocket.OPEN) {
       this.socket.send(JSON.stringify(payload));
+      return true;
     }
+    return false;
+  }
+
+  isOpen() {
+    return Boolean(this.socket && this.socket.readyState === WebSocket.OPEN);
   }
 
   askViewers() {
@@ -179,6 +212,22 @@ class Room {
     }
     if (!frame || typeof frame.type !== "string") return;
     if (frame.session !== undefined && frame.session !== this.sessionId) return;
+    if (frame.type === "batch") {
+      // Several broadcasts of this room packed into one websocket frame, in order.
+      if (!Array.isArray(frame.events)) return;
+      for (const event of frame.events) {
+        if (event && typeof event.type === "string" && event.type !== "batch") {
+          if (event.session === undefined || event.session === this.sessionId) {
+            this.handleFrame(event);
+          }
+        }
+      }
+      return;
+    }
+    this.handleFrame(frame);
+  }
+
+  handleFrame(frame) {
     switch (frame.type) {
       case "room.joined":
         this.attempt = 0;
@@ -209,6 +258,7 @@ class Room {
       default:
         break;
     }
+    this.dispatch("livestream:frame", frame);
   }
 
   setStatus(status, frame = null) {
@@ -374,6 +424,20 @@ class Room {
   }
 }
 
-for (const root of document.querySelectorAll("[data-room]")) {
-  new Room(root).connect();
+const rooms = Array.from(document.querySelectorAll("[data-room]"), (root) => new Room(root));
+
+let connected = false;
+
+function connectAll() {
+  if (connected) return;
+  connected = true;
+  for (const room of rooms) room.connect();
+}
+
+if (document.readyState === "complete") {
+  connectAll();
+} else {
+  // "load" as well, for the case of this module running after DOMContentLoaded fired.
+  document.addEventListener("DOMContentLoaded", connectAll, { once: true });
+  window.addEventListener("load", connectAll, { once: true });
 }
