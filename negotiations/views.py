@@ -1,0 +1,202 @@
+"""File doors of the negotiations app: attachment downloads and the CSV exports (a room's
+transcript with its quotes; an exhibitor's leads). The room and inbox pages arrive with the
+front end; they load through the same selectors.
+
+Every view reaches its objects through ``negotiations.selectors`` (``attachment_for_party``,
+``negotiation_for_party``, ``leads_of_exhibitor``): a non-party gets the same 404 as for an
+object that does not exist, with no name or file name in the answer. Signed-out visitors are
+sent to log in and come back.
+
+Files are always served as attachments (never rendered inline), with the stored content
+type, the sanitised name, ``X-Content-Type-Options: nosniff`` and ``Cache-Control: private,
+no-store``. With S3 storage the answer is a redirect to a presigned URL valid for at most
+five minutes that carries the same headers (``ResponseContentDisposition`` /
+``ResponseContentType``); it is issued only after the party check (SECURITY A10, F10)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC
+from decimal import Decimal
+from urllib.parse import quote as url_quote
+
+from django.contrib.auth.decorators import login_required
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+)
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from negotiations.models import Message
+from negotiations.selectors import (
+    attachment_for_party,
+    leads_of_exhibitor,
+    negotiation_for_party,
+    transcript_messages,
+)
+
+PRESIGNED_SECONDS = 300
+# Characters that make a spreadsheet treat a cell as a formula (SECURITY H4).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _private_headers(response: HttpResponse) -> HttpResponse:
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback name and the UTF-8 one (RFC 6266 / 5987)."""
+    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
+    ascii_name = ascii_name.replace('"', "").replace("\\", "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{url_quote(filename)}"
+
+
+@require_GET
+@login_required
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    attachment, _party = attachment_for_party(user=request.user, attachment_id=attachment_id)
+    storage = attachment.file.storage
+    if hasattr(storage, "bucket_name"):  # S3: a short-lived presigned URL, after the check
+        url = storage.url(
+            attachment.file.name,
+            parameters={
+                "ResponseContentDisposition": content_disposition(attachment.safe_name),
+                "ResponseContentType": attachment.content_type,
+                "ResponseCacheControl": "private, no-store",
+            },
+            expire=PRESIGNED_SECONDS,
+        )
+        return _private_headers(HttpResponseRedirect(url))
+    # Local storage (the embedded default, development): at most 20 MB, read whole; real
+    # deployments serve from S3 above, never through a Django process.
+    with attachment.file.open("rb") as stored:
+        response = HttpResponse(stored.read(), content_type=attachment.content_type)
+    response["Content-Disposition"] = content_disposition(attachment.safe_name)
+    return _private_headers(response)
+
+
+def csv_cell(value) -> str:
+    """A cell that a spreadsheet shows as text, never runs as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _csv_response(rows, filename: str) -> HttpResponse:
+    # Built in memory, not streamed: under ASGI Django would gather a synchronous stream
+    # anyway, and the queries then run while the response is still inside the view.
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # a byte-order mark: spreadsheet programs then read UTF-8 correctly
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow([csv_cell(cell) for cell in row])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition(filename)
+    return _private_headers(response)
+
+
+TRANSCRIPT_HEADER = [
+    "seq", "sent_at_utc", "side", "author", "kind", "text", "attachment",
+    "quote_version", "quote_status", "product", "quantity", "unit", "unit_price", "currency",
+    "incoterm", "port", "lead_time_days", "payment_terms", "sample_terms", "valid_until_utc",
+    "total", "purchase_intent",
+]  # fmt: skip
+
+
+def _utc(value) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _transcript_rows(negotiation):
+    yield TRANSCRIPT_HEADER
+    for message in transcript_messages(negotiation=negotiation):
+        author = message.author.full_name if message.author_id and message.author else ""
+        row = [
+            message.seq,
+            _utc(message.created_at),
+            message.side or "system",
+            author,
+            message.kind,
+            message.text,
+            "",
+        ]
+        quote_cells = [""] * 15
+        if message.kind == Message.Kind.ATTACHMENT and hasattr(message, "attachment"):
+            row[6] = message.attachment.safe_name
+        if message.kind == Message.Kind.QUOTE and hasattr(message, "quote"):
+            q = message.quote
+            intent = getattr(q, "purchase_intent", None) if q.status == "accepted" else None
+            quote_cells = [
+                q.version, q.status, q.product_text, q.quantity, q.unit, q.unit_price,
+                q.currency, q.incoterm, q.port, q.lead_time_days, q.payment_terms,
+                q.sample_terms, _utc(q.valid_until), q.total,
+                f"{intent.total} {intent.currency}" if intent else "",
+            ]  # fmt: skip
+        yield row + quote_cells
+
+
+@require_GET
+@login_required
+def transcript_csv(request: HttpRequest, negotiation_id: int) -> HttpResponse:
+    """The room's transcript with its quotes (either party)."""
+    negotiation, _party = negotiation_for_party(user=request.user, negotiation_id=negotiation_id)
+    return _csv_response(
+        _transcript_rows(negotiation), f"negotiation-{negotiation.pk}-transcript.csv"
+    )
+
+
+LEADS_HEADER = [
+    "buyer", "company", "country", "buyer_type", "email", "room_status", "opened_at_utc",
+    "last_activity_utc", "last_quote_product", "last_quote_quantity", "last_quote_unit",
+    "last_quote_unit_price", "last_quote_currency", "last_quote_status", "intent_value",
+]  # fmt: skip
+
+
+def _decimal(value, places: str) -> str:
+    # Subquery values come back as the database gives them (SQLite drops trailing zeros).
+    if value is None:
+        return ""
+    return str(Decimal(str(value)).quantize(Decimal(places)))
+
+
+def _leads_rows(rooms):
+    yield LEADS_HEADER
+    for room in rooms:
+        profile = getattr(room.buyer, "buyer_profile", None)
+        consented = bool(profile and profile.share_contact_in_negotiations)
+        intents = "; ".join(f"{i.total} {i.currency}" for i in room.purchase_intents.all())
+        yield [
+            room.buyer.full_name,
+            profile.company if profile else "",
+            str(profile.country) if profile else "",
+            profile.buyer_type if profile else "",
+            room.buyer.email if consented else "",
+            room.status,
+            _utc(room.created_at),
+            _utc(room.last_message_at),
+            room.last_quote_product or "",
+            _decimal(room.last_quote_quantity, "0.001"),
+            room.last_quote_unit or "",
+            _decimal(room.last_quote_unit_price, "0.0001"),
+            room.last_quote_currency or "",
+            room.last_quote_status or "",
+            intents,
+        ]
+
+
+@require_GET
+@login_required
+def leads_csv(request: HttpRequest, exhibitor_id: int) -> HttpResponse:
+    """The exhibitor's leads (any staff role): buyer, company, country, room status, last
+    quote, intent value; the buyer's email only where the buyer consented to share it."""
+    rooms = leads_of_exhibitor(user=request.user, exhibitor_id=exhibitor_id)
+    stamp = timezone.now().strftime("%Y%m%d")
+    return _csv_response(_leads_rows(rooms.iterator(chunk_size=500)), f"leads-{stamp}.csv")
