@@ -21,8 +21,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import reverse
 from django.db.models import Exists, F, OuterRef, Subquery
+from django.urls import reverse
 
 from exhibitors.models import Exhibitor, ExhibitorMember
 from negotiations.models import Negotiation
