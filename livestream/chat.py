@@ -24,6 +24,7 @@ Events (``fair.realtime``, to the session group): ``chat.message``, ``chat.hidde
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -297,6 +298,38 @@ def chat_message_existing(*, session_id: int, user_id: int, client_id: str) -> S
     return SendResult(seq=row["seq"], sent_at=iso(row["created_at"]), created=False)
 
 
+_PROBE_SQL = """
+SELECT m.seq, m.created_at, r.kind, r.until
+FROM (SELECT 1) AS one
+LEFT JOIN livestream_chatmessage m
+  ON m.session_id = %(session)s AND m.author_id = %(user)s AND m.client_id = %(client_id)s
+LEFT JOIN LATERAL (
+  SELECT kind, until FROM livestream_chatrestriction
+  WHERE exhibitor_id = %(exhibitor)s AND user_id = %(user)s AND lifted_at IS NULL
+    AND (kind = 'ban' OR until > %(now)s)
+  ORDER BY kind, until DESC
+  LIMIT 1
+) r ON true
+"""
+
+# One statement, so atomic on its own: take the next number of an open session and insert.
+# A duplicate client_id fails the whole statement, the increment with it (no burnt number).
+_INSERT_SQL = """
+WITH next AS (
+  UPDATE livestream_livesession SET chat_last_seq = chat_last_seq + 1
+  WHERE id = %(session)s AND status IN ('scheduled', 'live')
+  RETURNING chat_last_seq
+)
+INSERT INTO livestream_chatmessage
+  (session_id, seq, author_id, client_id, author_name, author_company, badge, body,
+   is_question, created_at)
+SELECT %(session)s, next.chat_last_seq, %(user)s, %(client_id)s, %(name)s, %(company)s,
+       %(badge)s, %(body)s, %(question)s, %(now)s
+FROM next
+RETURNING seq
+"""
+
+
 def chat_message_send(
     *,
     session_id: int,
@@ -305,45 +338,55 @@ def chat_message_send(
     body: str,
     is_question: bool = False,
 ) -> SendResult:
-    """Store a message and broadcast it on commit. Idempotent on ``client_id``; raises
-    ``ApplicationError`` with code ``invalid``, ``muted``, ``banned`` or ``chat_closed``."""
+    """Store a message and broadcast it once stored. Idempotent on ``client_id``; raises
+    ``ApplicationError`` with code ``invalid``, ``muted``, ``banned`` or ``chat_closed``.
+
+    Two round trips on the hot path (this runs for every message of every room): one probe
+    answers "was this client_id stored already?" and "is the author muted or banned?"; one
+    statement numbers and inserts the message. Must not run inside an outer transaction
+    (the broadcast goes out as soon as the statement has committed)."""
     client_id = clean_client_id(client_id)
-    existing = chat_message_existing(
-        session_id=session_id, user_id=identity.user_id, client_id=client_id
-    )
-    if existing is not None:
-        return existing
+    now = timezone.now()
+    params = {
+        "session": session_id,
+        "user": identity.user_id,
+        "client_id": client_id,
+        "exhibitor": identity.exhibitor_id,
+        "now": now,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PROBE_SQL, params)
+        seq, created_at, kind, until = cursor.fetchone()
+    if seq is not None:
+        return SendResult(seq=seq, sent_at=iso(created_at), created=False)
     text = clean_body(body)
-    restriction = restriction_active(user_id=identity.user_id, exhibitor_id=identity.exhibitor_id)
-    if restriction is not None:
-        raise restriction_error(restriction)
+    if kind is not None:
+        raise restriction_error(ChatRestriction(kind=kind, until=until))
+    question = bool(is_question)
     try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE livestream_livesession SET chat_last_seq = chat_last_seq + 1"
-                    " WHERE id = %s RETURNING chat_last_seq, status",
-                    [session_id],
-                )
-                row = cursor.fetchone()
+        # Autocommit: the statement is its own transaction (no BEGIN / COMMIT round trips).
+        # Inside a caller's transaction (tests) a savepoint keeps a failure contained.
+        block = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        with block, connection.cursor() as cursor:
+            cursor.execute(
+                _INSERT_SQL,
+                {
+                    **params,
+                    "name": identity.name,
+                    "company": identity.company,
+                    "badge": identity.badge,
+                    "body": text,
+                    "question": question,
+                },
+            )
+            row = cursor.fetchone()
             if row is None:
-                raise NotFound
-            seq, status = row
-            if status not in OPEN_STATUSES:
+                if not LiveSession.objects.filter(pk=session_id).exists():
+                    raise NotFound
                 raise ApplicationError(
                     _("The chat is closed: this session has ended."), code="chat_closed"
                 )
-            message = ChatMessage.objects.create(
-                session_id=session_id,
-                seq=seq,
-                author_id=identity.user_id,
-                client_id=client_id,
-                author_name=identity.name,
-                author_company=identity.company,
-                badge=identity.badge,
-                body=text,
-                is_question=bool(is_question),
-            )
+            seq = row[0]
             frame = message_frame(
                 session_id,
                 {
@@ -353,10 +396,10 @@ def chat_message_send(
                     "author_company": identity.company,
                     "badge": identity.badge,
                     "body": text,
-                    "is_question": message.is_question,
+                    "is_question": question,
                     "answered_at": None,
                     "hidden_at": None,
-                    "created_at": message.created_at,
+                    "created_at": now,
                 },
             )
             send_event_on_commit(live_session_group(session_id), frame)

@@ -63,6 +63,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from fair.consumers import FairJsonConsumer
+from fair.db_async import db_async
 from fair.exceptions import ApplicationError
 from livestream import chat
 from livestream.chat_limits import OK, RATE_LIMITED, limiter
@@ -99,6 +100,14 @@ def _history(*, session_id: int, after: int | None, pinned_seq: int | None):
     messages, more = chat.chat_history(session_id=session_id, after=after)
     pinned = chat.chat_pinned(session_id=session_id, seq=pinned_seq)
     return messages, more, pinned
+
+
+# The hot paths (every connect, every message) run on the realtime database pool.
+_room_open_async = db_async(_room_open)
+_history_async = db_async(_history)
+_existing_async = db_async(chat.chat_message_existing)
+_send_async = db_async(chat.chat_message_send)
+_POOLED = {_send_async}
 
 
 def _int_or_none(value: object) -> int | None:
@@ -150,7 +159,7 @@ class LiveRoomConsumer(FairJsonConsumer):
     async def connect(self):
         session_id = self.scope["url_route"]["kwargs"]["session_id"]
         user = self.scope.get("user")
-        self.room, self.identity, restriction = await database_sync_to_async(_room_open)(
+        self.room, self.identity, restriction = await _room_open_async(
             user=user, session_id=session_id
         )
         if self.room is None:
@@ -206,7 +215,7 @@ class LiveRoomConsumer(FairJsonConsumer):
 
     async def _send_history(self, *, after: int | None) -> None:
         session_id = self.room.session_id
-        messages, more, pinned = await database_sync_to_async(_history)(
+        messages, more, pinned = await _history_async(
             session_id=session_id, after=after, pinned_seq=self.room.chat_pinned_seq
         )
         await self.send_json(
@@ -284,8 +293,9 @@ class LiveRoomConsumer(FairJsonConsumer):
         """Run a chat service in the database thread; rule violations become error frames
         (``None`` is returned then)."""
         extra = {"client_id": kwargs["client_id"]} if "client_id" in kwargs else {}
+        call = function if function in _POOLED else database_sync_to_async(function)
         try:
-            return await database_sync_to_async(function)(**kwargs)
+            return await call(**kwargs)
         except ApplicationError as error:
             await self.send_error(error.code, error.message, **error.extra, **extra)
         except Http404:
@@ -320,7 +330,7 @@ class LiveRoomConsumer(FairJsonConsumer):
             return
         if verdict.code != OK:
             # A retry of a message already stored is answered, not limited.
-            existing = await database_sync_to_async(chat.chat_message_existing)(
+            existing = await _existing_async(
                 session_id=session_id, user_id=self.identity.user_id, client_id=client_id
             )
             if existing is not None:
@@ -338,7 +348,7 @@ class LiveRoomConsumer(FairJsonConsumer):
             )
             return
         result = await self._run(
-            chat.chat_message_send,
+            _send_async,
             session_id=session_id,
             identity=self.identity,
             client_id=client_id,

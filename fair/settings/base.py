@@ -441,6 +441,8 @@ SPECTACULAR_SETTINGS = {
 
 # Largest websocket text frame a consumer accepts (chat needs far less).
 WEBSOCKET_MAX_MESSAGE_BYTES = env_int("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024)
+# Threads per server process for websocket consumers' database work (fair/db_async.py).
+REALTIME_DB_THREADS = env_int("REALTIME_DB_THREADS", 4)
 
 # --- Negotiations ---
 

@@ -20,6 +20,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S3
 
 # Unit tests run tasks in-process; tests of the real worker start one explicitly.
 CELERY_TASK_ALWAYS_EAGER = True
+# Consumers' database work on the one thread tests close between tests (fair/db_async.py);
+# server subprocesses started by tests may ask for the pool through the environment.
+REALTIME_DB_THREADS = int(os.environ.get("REALTIME_DB_THREADS", "0"))
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://localhost/")
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

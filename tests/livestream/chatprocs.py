@@ -76,6 +76,8 @@ def server_env(*, redis_url: str, key_prefix: str, **extra: str) -> dict[str, st
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         PYTHONUNBUFFERED="1",
         LOG_LEVEL="WARNING",
+        # The servers run consumers' database work on the pool, as in production.
+        REALTIME_DB_THREADS="4",
         **extra,
     )
     return env
