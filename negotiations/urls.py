@@ -1,14 +1,22 @@
 """Pages and file doors of the negotiations app, in the ``negotiations`` namespace (mounted
-at ``/negotiations/``): attachment
+at ``/negotiations/``): the inboxes and the room (``negotiations.pages``), attachment
 downloads and CSV exports (``negotiations.views``)."""
 
 from django.urls import path
 
 from negotiations import views
+from negotiations.pages import inboxes, rooms
 
 app_name = "negotiations"
 
 urlpatterns = [
+    path("", inboxes.my_negotiations, name="list"),
+    path("start/<int:exhibitor_id>/", rooms.start, name="start"),
+    path("exhibitor/<int:exhibitor_id>/", inboxes.exhibitor_inbox, name="exhibitor_inbox"),
+    path("<int:negotiation_id>/", rooms.room, name="room"),
+    path("<int:negotiation_id>/assign/", rooms.assign, name="assign"),
+    path("<int:negotiation_id>/close/", rooms.close, name="close"),
+    path("<int:negotiation_id>/reopen/", rooms.reopen, name="reopen"),
     path(
         "attachments/<int:attachment_id>/download/",
         views.attachment_download,

@@ -1,6 +1,6 @@
 """File doors of the negotiations app: attachment downloads and the CSV exports (a room's
-transcript with its quotes; an exhibitor's leads). The room and inbox pages arrive with the
-front end; they load through the same selectors.
+transcript with its quotes; an exhibitor's leads). The room and inbox pages
+(``negotiations.pages``) load through the same selectors.
 
 Every view reaches its objects through ``negotiations.selectors`` (``attachment_for_party``,
 ``negotiation_for_party``, ``leads_of_exhibitor``): a non-party gets the same 404 as for an

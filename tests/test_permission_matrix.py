@@ -795,6 +795,63 @@ ROWS: list[Row] = [
         lambda w: reverse("negotiations:leads_csv", args=[w.exhibitor.pk]),
         staff_only(),
     ),
+    # --- negotiation pages: the same room; non-parties get 404 as for a missing room ---
+    Row(
+        "negotiations:list",
+        "get",
+        lambda w: reverse("negotiations:list"),
+        # Staff who are not buyers are sent on to their company's shared inbox.
+        {**everyone(302), "anon": LOGIN, "buyer": 200, "organiser": 200},
+    ),
+    Row(
+        "negotiations:start",
+        "get",
+        lambda w: reverse("negotiations:start", args=[w.exhibitor.pk]) + f"?product={w.product.pk}",
+        # The confirmation page; those who may not start one are told why.
+        {**everyone(200), "anon": LOGIN},
+    ),
+    Row(
+        "negotiations:start",
+        "post",
+        lambda w: reverse("negotiations:start", args=[w.exhibitor.pk]),
+        # The buyer goes to the room; everyone else back, with the refusal as a message.
+        {**everyone(302), "anon": LOGIN},
+        data=lambda w: {"product": w.product.pk},
+    ),
+    Row(
+        "negotiations:room",
+        "get",
+        lambda w: reverse("negotiations:room", args=[_nego(w).pk]),
+        {**staff_only(), "buyer": 200},
+    ),
+    Row(
+        "negotiations:assign",
+        "post",
+        lambda w: reverse("negotiations:assign", args=[_nego(w).pk]),
+        {**staff_only(owner=302, admin=302, sales=403), "buyer": 403},
+        data=lambda w: {"assignee": w.users["sales"].pk},
+        check=lambda w: _nego_unchanged(w),
+    ),
+    Row(
+        "negotiations:close",
+        "post",
+        lambda w: reverse("negotiations:close", args=[_nego(w).pk]),
+        {**staff_only(owner=302, admin=302, sales=302), "buyer": 302},
+        check=lambda w: _nego_unchanged(w),
+    ),
+    Row(
+        "negotiations:reopen",
+        "post",
+        lambda w: reverse("negotiations:reopen", args=[_nego(w).pk]),
+        {**staff_only(owner=302, admin=302, sales=302), "buyer": 302},
+        check=lambda w: _nego_unchanged(w),
+    ),
+    Row(
+        "negotiations:exhibitor_inbox",
+        "get",
+        lambda w: reverse("negotiations:exhibitor_inbox", args=[w.exhibitor.pk]),
+        staff_only(),
+    ),
 ]
 
 #: Routes deliberately outside the matrix, with the reason.

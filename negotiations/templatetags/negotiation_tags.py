@@ -1,8 +1,10 @@
 """What other apps' pages show of negotiations, without importing this app (DESIGN.md: lower
 apps compose a higher app's fragment in the template): ``{% load negotiation_tags %}``.
 
-* ``{% nego_unread_count as n %}``: rooms with unread messages for the signed-in user (the
-  navigation bar's badge; 0 for visitors). One query.
+* ``{% nego_unread_count as n %}``: rooms with unread messages for the signed-in user (0 for
+  visitors). One query.
+* ``{% nego_nav_unread as n %}``: the same number for the navigation bar on every page, cached
+  per user for a few seconds (``negotiations.pages.badge``).
 * ``{% nego_reply_time exhibitor.pk as reply %}``: the exhibitor's median first-reply time
   (``reply.minutes``, ``reply.rooms``) or ``None`` before three rooms were answered (the
   badge on booth and product pages). Cached ten minutes.
@@ -14,7 +16,9 @@ apps compose a higher app's fragment in the template): ``{% load negotiation_tag
   "Continue the negotiation" and its unread count. At most one query (membership and
   existing room together; none for visitors, or when ``staff`` is passed true).
 * ``{% nego_inbox_link exhibitor %}``: the link to the company's shared inbox with its unread
-  count, for the exhibitor area's navigation. One query."""
+  count, for the exhibitor area's navigation. One query.
+* ``{% nego_awaiting_reply %}``: the signed-in buyer's open rooms where the exhibitor spoke
+  last (newest first, at most five, with unread counts), for "My fair". One query."""
 
 from __future__ import annotations
 
@@ -25,8 +29,15 @@ from django.db.models import Exists, F, OuterRef, Subquery
 from django.urls import reverse
 
 from exhibitors.models import Exhibitor, ExhibitorMember
-from negotiations.models import Negotiation
-from negotiations.selectors import exhibitor_median_first_reply, negotiations_unread_count
+from negotiations.models import Negotiation, Side
+from negotiations.pages.badge import nav_unread
+from negotiations.selectors import (
+    exhibitor_median_first_reply,
+    negotiations_of_buyer,
+    negotiations_unread_count,
+)
+
+AWAITING_REPLY_SHOWN = 5
 
 register = template.Library()
 
@@ -38,6 +49,12 @@ def nego_unread_count(context) -> int:
     if user is None or not user.is_authenticated:
         return 0
     return negotiations_unread_count(user=user)
+
+
+@register.simple_tag(takes_context=True)
+def nego_nav_unread(context) -> int:
+    request = context.get("request")
+    return nav_unread(getattr(request, "user", None))
 
 
 @register.simple_tag
@@ -122,3 +139,17 @@ def negotiate_button(context, exhibitor, session=None, product=None, staff=False
 def nego_inbox_link(exhibitor) -> dict:
     unread = Negotiation.objects.filter(exhibitor_id=exhibitor.pk).unread_for_exhibitor().count()
     return {"exhibitor": exhibitor, "unread": unread}
+
+
+@register.inclusion_tag("negotiations/_awaiting_reply.html", takes_context=True)
+def nego_awaiting_reply(context) -> dict:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    rooms = []
+    if user is not None and user.is_authenticated:
+        rooms = list(
+            negotiations_of_buyer(user=user, status=Negotiation.Status.OPEN).filter(
+                last_speaker=Side.EXHIBITOR
+            )[:AWAITING_REPLY_SHOWN]
+        )
+    return {"rooms": rooms}

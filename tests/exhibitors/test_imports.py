@@ -774,8 +774,9 @@ def test_import_list_page_query_count_is_flat(
     url = reverse("exhibitors:import_list", args=[exhibitor.pk])
     client.get(url)  # warm the session and caches
 
-    # user, organiser check, buyer profile (base page; the session is cached); membership; jobs
-    with django_assert_num_queries(5):
+    # user, organiser check, buyer profile (base page; the session is cached); membership; jobs;
+    # the negotiation inbox link's unread count (exhibitor menu)
+    with django_assert_num_queries(6):
         response = client.get(url)
 
     assert response.content.decode().count("file") >= count

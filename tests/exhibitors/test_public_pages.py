@@ -284,9 +284,9 @@ def test_booth_page_query_count_flat_buyer(client, django_assert_num_queries, n)
     url = reverse("exhibitors:booth", args=[exhibitor.slug])
     _warm(client, url)
 
-    # user, the 5 of the anonymous page, organiser group, buyer profile, follow state (the
-    # session comes from the cache)
-    with django_assert_num_queries(9):
+    # user, the 5 of the anonymous page, organiser group, buyer profile, follow state, the
+    # negotiation button's state (the session comes from the cache)
+    with django_assert_num_queries(10):
         response = client.get(url)
 
     assert len(response.context["page"].object_list) == n
