@@ -45,6 +45,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from fair.consumers import FairJsonConsumer
+from fair.db_async import db_async
 from fair.exceptions import ApplicationError
 from fair.realtime import layer_message, user_group
 from negotiations import events, selectors, services
@@ -144,7 +145,8 @@ class NegotiationConsumer(FairJsonConsumer):
     async def _call(self, function, *args, negotiation: int | None, client_id=None):
         """Run a database call; turn refusals into error frames. Returns None when refused."""
         try:
-            return await database_sync_to_async(function)(*args)
+            # The realtime pool: several threads, no per-call health-check query.
+            return await db_async(function)(*args)
         except ApplicationError as error:
             await self._error(
                 error.code,

@@ -322,6 +322,11 @@ class BrowserProblems:
         self.page_errors.append(str(error))
 
     def on_request_failed(self, request: Request) -> None:
+        # ERR_ABORTED: the page was left (a click navigated on) while this request was still
+        # loading, e.g. a module script of the page being left. Not a failure of the app; a
+        # real error (404, CSP block) also shows as a console error.
+        if request.failure == "net::ERR_ABORTED":
+            return
         self.failed_requests.append(f"{request.method} {request.url}: {request.failure}")
 
     def assert_none(self) -> None:
