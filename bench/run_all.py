@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["http_pages.py", "import.py", "search.py", "chat_fanout.py", "negotiations.py"]
+BENCHMARKS = [
+    "http_pages.py",
+    "import.py",
+    "search.py",
+    "chat_fanout.py",
+    "negotiations.py",
+    "dashboard.py",
+]
 
 
 def main() -> int:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
-from buyers.models import Follow
+from buyers.models import BuyerProfile, Follow
 from exhibitors.models import Exhibitor
 from fair.models import User
 
@@ -25,3 +25,17 @@ def follows_of(*, user: User) -> QuerySet[Follow]:
         .select_related("exhibitor", "exhibitor__booth", "exhibitor__booth__section")
         .order_by("-created_at", "-pk")
     )
+
+
+# --- The "buyers" audience (registered with fair.audiences in BuyersConfig.ready) ----------
+
+
+def audience_buyers_includes(user: User) -> bool:
+    """The "buyers" audience: every account with a buyer profile."""
+    if not user.is_authenticated:
+        return False
+    return BuyerProfile.objects.filter(user=user).exists()
+
+
+def audience_buyers_users() -> QuerySet[User]:
+    return User.objects.filter(Exists(BuyerProfile.objects.filter(user=OuterRef("pk"))))

@@ -16,6 +16,11 @@ const files = [
     "node_modules/@google/model-viewer/dist/model-viewer.min.js",
     "static/vendor/model-viewer/model-viewer.min.js",
   ],
+  // Its source map: the manifest static storage insists that referenced maps exist.
+  [
+    "node_modules/@google/model-viewer/dist/model-viewer.min.js.map",
+    "static/vendor/model-viewer/model-viewer.min.js.map",
+  ],
   // hls.js: the minified ES module build (imported on demand by livestream/js/player.js),
   // its transmuxer worker (loaded by URL: the CSP allows no blob: workers) and their
   // source maps (the manifest static storage insists that referenced maps exist).
@@ -24,6 +29,10 @@ const files = [
   ["node_modules/hls.js/dist/hls.worker.js", "static/vendor/hls/hls.worker.js"],
   ["node_modules/hls.js/dist/hls.worker.js.map", "static/vendor/hls/hls.worker.js.map"],
   ["node_modules/hls.js/LICENSE", "static/vendor/hls/LICENSE"],
+  // Chart.js: the self-contained UMD build (window.Chart) for the organisers' dashboard.
+  ["node_modules/chart.js/dist/chart.umd.min.js", "static/vendor/chartjs/chart.umd.min.js"],
+  ["node_modules/chart.js/dist/chart.umd.min.js.map", "static/vendor/chartjs/chart.umd.min.js.map"],
+  ["node_modules/chart.js/LICENSE.md", "static/vendor/chartjs/LICENSE.md"],
 ];
 
 for (const [from, to] of files) {

@@ -238,3 +238,52 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=ExhibitorMember.Role.choices)
+
+
+# --- Organisers' review ----------------------------------------------------------------------
+
+REVIEW_TAB_LABELS = {
+    "pending": _("Pending"),
+    "approved": _("Approved"),
+    "rejected": _("Rejected"),
+    "suspended": _("Suspended"),
+    "all": _("All"),
+}
+
+
+class ReviewFilterForm(forms.Form):
+    """The approval queue's tab and search (GET); an unknown tab falls back to pending."""
+
+    status = forms.ChoiceField(
+        label=_("Status"), choices=list(REVIEW_TAB_LABELS.items()), required=False
+    )
+    q = forms.CharField(label=_("Company or country"), max_length=100, required=False)
+
+    def filters(self) -> dict[str, str]:
+        """The valid part of the request (an unknown tab does not drop the search)."""
+        data = {}
+        if self.is_bound:
+            self.is_valid()  # cleaned_data then holds the fields that are valid
+            data = self.cleaned_data
+        return {"status": data.get("status") or "pending", "q": (data.get("q") or "").strip()}
+
+
+class ReviewReasonForm(forms.Form):
+    """Reject or suspend: the reason reaches the exhibitor (email and their own pages)."""
+
+    reason = forms.CharField(
+        label=_("Reason (the exhibitor sees it)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+
+class ReviewNoteForm(forms.Form):
+    """Approve or reinstate: an optional note for the organisers' audit log."""
+
+    note = forms.CharField(
+        label=_("Note for the audit log (optional)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+    )

@@ -3,6 +3,7 @@ products. Side effects (emails, thumbnails) run only after the transaction commi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -28,7 +29,9 @@ from exhibitors.models import (
     StaffInvitation,
 )
 from exhibitors.selectors import access_exhibitor, access_product
+from exhibitors.signals import exhibitor_status_changed
 from exhibitors.tasks import exhibitor_status_email, product_image_thumbnail
+from fair.audit import audit_record
 from fair.exceptions import ApplicationError, Forbidden, NotFound
 from fair.models import Category, User
 from fair.uploads import document_clean, glb_clean, image_clean
@@ -108,8 +111,21 @@ def exhibitor_apply(
 
 
 def _exhibitor_set_status(
-    *, actor: User, exhibitor_id: int, status: str, reason: str, allowed_from: tuple[str, ...]
+    *,
+    actor: User,
+    exhibitor_id: int,
+    status: str,
+    action: str,
+    reason: str,
+    allowed_from: tuple[str, ...],
+    note: str = "",
 ) -> Exhibitor:
+    """Move an exhibitor to ``status`` (row locked) and record the decision in the audit log
+    in the same transaction. ``reason`` is shown to the applicant (email, their own pages);
+    ``note`` is for the organisers' log only. On commit: the owners' email is queued and
+    ``exhibitor_status_changed`` is sent (the live-stream app stops a suspended company's
+    streams). The product search columns follow the status by a database trigger
+    (migration 0004), so the catalogue search changes in the same transaction."""
     _require_organiser(actor)
     exhibitor = Exhibitor.objects.select_for_update().filter(pk=exhibitor_id).first()
     if exhibitor is None:
@@ -117,8 +133,10 @@ def _exhibitor_set_status(
     if exhibitor.status not in allowed_from:
         raise ApplicationError(
             _("This exhibitor is %(status)s; that change is not possible from there.")
-            % {"status": exhibitor.get_status_display().lower()}
+            % {"status": exhibitor.get_status_display().lower()},
+            code="illegal_transition",
         )
+    old_status = exhibitor.status
     exhibitor.status = status
     exhibitor.status_reason = reason.strip()
     exhibitor.reviewed_by = actor
@@ -126,19 +144,41 @@ def _exhibitor_set_status(
     exhibitor.save(
         update_fields=["status", "status_reason", "reviewed_by", "reviewed_at", "updated_at"]
     )
+    audit_record(
+        actor=actor,
+        action=action,
+        target=exhibitor,
+        reason=reason.strip() or note.strip(),
+        data={"from": old_status, "to": status},
+    )
     exhibitor_status_email.delay_on_commit(exhibitor_id=exhibitor.pk, status=status)
+    transaction.on_commit(
+        functools.partial(
+            exhibitor_status_changed.send,
+            sender=Exhibitor,
+            exhibitor_id=exhibitor.pk,
+            old_status=old_status,
+            new_status=status,
+            actor_id=actor.pk,
+        ),
+        # The decision is committed: a failing receiver is logged, it does not undo it.
+        robust=True,
+    )
     return exhibitor
 
 
 @transaction.atomic
-def exhibitor_approve(*, actor: User, exhibitor_id: int) -> Exhibitor:
-    """Approve a pending (or previously rejected) application; the owners get an email."""
+def exhibitor_approve(*, actor: User, exhibitor_id: int, note: str = "") -> Exhibitor:
+    """Approve a pending (or previously rejected) application; the owners get an email.
+    ``note``: an optional remark for the audit log."""
     S = Exhibitor.Status
     return _exhibitor_set_status(
         actor=actor,
         exhibitor_id=exhibitor_id,
         status=S.APPROVED,
+        action="exhibitor.approve",
         reason="",
+        note=note,
         allowed_from=(S.PENDING, S.REJECTED),
     )
 
@@ -147,12 +187,13 @@ def exhibitor_approve(*, actor: User, exhibitor_id: int) -> Exhibitor:
 def exhibitor_reject(*, actor: User, exhibitor_id: int, reason: str) -> Exhibitor:
     """Reject with a reason the applicant sees (by email and on their page)."""
     if not reason.strip():
-        raise ApplicationError(_("Give the applicant a reason."))
+        raise ApplicationError(_("Give the applicant a reason."), code="reason_required")
     S = Exhibitor.Status
     return _exhibitor_set_status(
         actor=actor,
         exhibitor_id=exhibitor_id,
         status=S.REJECTED,
+        action="exhibitor.reject",
         reason=reason,
         allowed_from=(S.PENDING,),
     )
@@ -160,28 +201,62 @@ def exhibitor_reject(*, actor: User, exhibitor_id: int, reason: str) -> Exhibito
 
 @transaction.atomic
 def exhibitor_suspend(*, actor: User, exhibitor_id: int, reason: str) -> Exhibitor:
-    """Suspend an approved exhibitor: its booth and products leave every public page."""
+    """Suspend an approved exhibitor: its booth and products leave every public page, the
+    directory, the search and the public API (they all read approved exhibitors only)."""
     if not reason.strip():
-        raise ApplicationError(_("Give the exhibitor a reason."))
+        raise ApplicationError(_("Give the exhibitor a reason."), code="reason_required")
     S = Exhibitor.Status
     return _exhibitor_set_status(
         actor=actor,
         exhibitor_id=exhibitor_id,
         status=S.SUSPENDED,
+        action="exhibitor.suspend",
         reason=reason,
         allowed_from=(S.APPROVED,),
     )
 
 
 @transaction.atomic
-def exhibitor_reinstate(*, actor: User, exhibitor_id: int) -> Exhibitor:
+def exhibitor_reinstate(*, actor: User, exhibitor_id: int, note: str = "") -> Exhibitor:
+    """Lift a suspension: the booth and published products are public again."""
     S = Exhibitor.Status
     return _exhibitor_set_status(
         actor=actor,
         exhibitor_id=exhibitor_id,
         status=S.APPROVED,
+        action="exhibitor.reinstate",
         reason="",
+        note=note,
         allowed_from=(S.SUSPENDED,),
+    )
+
+
+@transaction.atomic
+def exhibitor_document_open(*, actor: User, exhibitor_id: int) -> Exhibitor:
+    """An organiser opens an application's business licence: recorded in the audit log
+    before the file is handed out. No licence (or no exhibitor): NotFound."""
+    _require_organiser(actor)
+    exhibitor = Exhibitor.objects.filter(pk=exhibitor_id).first()
+    if exhibitor is None or not exhibitor.business_licence:
+        raise NotFound("No such document.")
+    audit_record(
+        actor=actor,
+        action="exhibitor.document_view",
+        target=exhibitor,
+        data={"document": "business_licence"},
+    )
+    return exhibitor
+
+
+@transaction.atomic
+def exhibitors_export_record(*, actor: User, filters: dict, rows: int) -> None:
+    """Log an organiser's download of the exhibitors CSV (which filters, how many rows)."""
+    _require_organiser(actor)
+    audit_record(
+        actor=actor,
+        action="export.download",
+        target_label="exhibitors.csv",
+        data={"export": "exhibitors", "filters": filters, "rows": rows},
     )
 
 

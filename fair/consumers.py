@@ -6,14 +6,23 @@ crash: ``{"type": "error", "code": "...", "detail": "..."}``."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import time
+import uuid
 from typing import Any
 
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.utils import await_many_dispatch
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 
-from fair.realtime import health_group, user_group
+from fair.db_async import db_async
+from fair.hub import hub
+from fair.realtime import audience_group, health_group, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +30,9 @@ logger = logging.getLogger(__name__)
 CLOSE_TOO_BIG = 1009
 # Close code when the user logged out (their sockets must not outlive the session).
 CLOSE_LOGGED_OUT = 4401
+# Close codes at the handshake: sign in first / not allowed here.
+CLOSE_SIGN_IN = 4401
+CLOSE_FORBIDDEN = 4403
 
 
 class FairJsonConsumer(AsyncWebsocketConsumer):
@@ -28,6 +40,20 @@ class FairJsonConsumer(AsyncWebsocketConsumer):
     actions: dict[str, str] = {}
     #: Groups joined on connect (set in ``connect`` before calling ``join_groups``).
     groups: list[str] = []
+    #: Anonymous sockets get no channel-layer channel (everything they receive comes from a
+    #: process-wide fan-out): that saves a Redis subscription and a queue per open page.
+    anonymous_without_channel = False
+
+    async def __call__(self, scope, receive, send):
+        user = scope.get("user")
+        if not self.anonymous_without_channel or (user is not None and user.is_authenticated):
+            return await super().__call__(scope, receive, send)
+        self.scope = scope
+        self.channel_layer = None
+        self.channel_name = f"anon.{uuid.uuid4().hex}"
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch([receive], self.dispatch)
 
     async def dispatch(self, message):
         # Channels 4.2+ hops to a thread before every handler to close stale database
@@ -108,3 +134,207 @@ class HealthConsumer(FairJsonConsumer):
                 "echo": payload.get("echo"),
             }
         )
+
+
+# --- Every page: announcements and who is online ------------------------------------------
+
+
+class _OnlineUsers:
+    """This process's signed-in users per audience, written to Redis on a timer (one call
+    per process per ``fair.online.HEARTBEAT_SECONDS``, not one per socket)."""
+
+    def __init__(self) -> None:
+        self.loop = None
+        self.sockets: dict[str, dict[int, int]] = {}  # audience -> user id -> socket count
+        self.task: asyncio.Task | None = None
+
+    def _same_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:
+            self.loop, self.sockets, self.task = loop, {}, None
+
+    async def add(self, audiences: list[str], user_id: int) -> None:
+        from fair.online import online_mark
+
+        self._same_loop()
+        for audience in audiences:
+            users = self.sockets.setdefault(audience, {})
+            users[user_id] = users.get(user_id, 0) + 1
+        await asyncio.to_thread(online_mark, {a: [user_id] for a in audiences})
+        if self.task is None:
+            self.task = asyncio.create_task(self._run())
+
+    def remove(self, audiences: list[str], user_id: int) -> None:
+        if self.loop is not asyncio.get_running_loop():
+            return
+        for audience in audiences:
+            users = self.sockets.get(audience, {})
+            if users.get(user_id, 0) <= 1:
+                users.pop(user_id, None)
+            else:
+                users[user_id] -= 1
+
+    async def _run(self) -> None:
+        from fair.online import HEARTBEAT_SECONDS, online_mark
+
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            snapshot = {a: list(users) for a, users in self.sockets.items() if users}
+            if snapshot:
+                try:
+                    await asyncio.to_thread(online_mark, snapshot)
+                except Exception:
+                    logger.exception("online heartbeat failed")
+
+
+online_users = _OnlineUsers()
+
+
+def _user_audiences(user) -> list[str]:
+    from fair.announcements import user_audiences
+
+    audiences = user_audiences(user)
+    if user.is_authenticated and user.is_organiser:
+        audiences.append("organisers")
+    return audiences
+
+
+class NoticesConsumer(FairJsonConsumer):
+    """``/ws/notices/``: held by every page. Delivers announcements to the page's audience
+    (``announcement``, ``announcement.withdrawn``) and counts signed-in users as online."""
+
+    actions = {"ping": "handle_ping"}
+    anonymous_without_channel = True
+    audiences: list[str] = []
+    hub_groups: list[str] = []
+    user_id: int | None = None
+
+    async def connect(self):
+        user = self.scope.get("user")
+        signed_in = user is not None and user.is_authenticated
+        self.audiences = await db_async(_user_audiences)(user) if signed_in else ["everyone"]
+        self.groups = []
+        # Subscribed and counted before the handshake completes: once the page sees the
+        # socket open, no announcement can slip by and the user counts as online.
+        self.hub_groups = [audience_group(a) for a in self.audiences if a != "organisers"]
+        await hub.join(self.hub_groups, self)
+        if signed_in:
+            self.user_id = user.pk
+            counted = [a for a in self.audiences if a != "everyone"]
+            if counted:
+                await online_users.add(counted, user.pk)
+        await self.accept()
+
+    async def disconnect(self, code):
+        await hub.leave(self.hub_groups, self)
+        if self.user_id is not None:
+            online_users.remove([a for a in self.audiences if a != "everyone"], self.user_id)
+        await super().disconnect(code)
+
+    async def handle_ping(self, payload: dict[str, Any]) -> None:
+        await self.send_json({"type": "pong"})
+
+
+# --- The organisers' live dashboard ----------------------------------------------------------
+
+
+class _DashboardTicker:
+    """One timer per process while any organiser watches: every ``DASHBOARD_TICK_SECONDS``
+    it reads the snapshot (a cache read; providers recompute when due, one process at a
+    time) and sends it to this process's dashboard sockets if it changed."""
+
+    def __init__(self) -> None:
+        self.loop = None
+        self.sockets: set = set()
+        self.task: asyncio.Task | None = None
+        self.last_text = ""
+
+    def add(self, consumer) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:
+            self.loop, self.sockets, self.task, self.last_text = loop, set(), None, ""
+        self.sockets.add(consumer)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run())
+
+    def remove(self, consumer) -> None:
+        self.sockets.discard(consumer)
+
+    async def _run(self) -> None:
+        interval = float(getattr(settings, "DASHBOARD_TICK_SECONDS", 5))
+        while self.sockets:
+            await asyncio.sleep(interval)
+            if not self.sockets:
+                break
+            try:
+                text = await dashboard_frame()
+            except Exception:
+                logger.exception("dashboard tick failed")
+                continue
+            if text == self.last_text:
+                continue
+            self.last_text = text
+            for consumer in list(self.sockets):
+                with contextlib.suppress(Exception):
+                    await consumer.send(text_data=text)
+        self.task = None
+
+
+dashboard_ticker = _DashboardTicker()
+
+
+async def dashboard_frame() -> str:
+    from fair.dashboard import dashboard_snapshot
+
+    started = time.perf_counter()
+    figures = await db_async(dashboard_snapshot)()
+    elapsed = (time.perf_counter() - started) * 1000
+    if elapsed > 1000:
+        logger.warning("dashboard snapshot took %.0f ms", elapsed)
+    return json.dumps(
+        {"type": "dashboard.figures", "figures": figures},
+        cls=DjangoJSONEncoder,
+        separators=(",", ":"),
+    )
+
+
+def _mfa_pending(session) -> bool:
+    from fair.mfa import SESSION_MFA_AT
+    from fair.session_limits import PRIVILEGED
+
+    if not settings.MFA_REQUIRED or session is None:
+        return False
+    return bool(session.get(PRIVILEGED) and not session.get(SESSION_MFA_AT))
+
+
+class OrganiserConsumer(FairJsonConsumer):
+    """``/ws/organiser/``: the dashboard's figures for organisers, every few seconds.
+    Anyone else is refused at the handshake (close code 4403)."""
+
+    actions = {"ping": "handle_ping", "dashboard.refresh": "handle_refresh"}
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_SIGN_IN)
+            return
+        if not await db_async(lambda: user.is_organiser)():
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        if await db_async(_mfa_pending)(self.scope.get("session")):
+            await self.close(code=CLOSE_FORBIDDEN)  # password only: no code entered yet
+            return
+        self.groups = []
+        await self.accept()
+        await self.send(text_data=await dashboard_frame())
+        dashboard_ticker.add(self)
+
+    async def disconnect(self, code):
+        dashboard_ticker.remove(self)
+        await super().disconnect(code)
+
+    async def handle_ping(self, payload: dict[str, Any]) -> None:
+        await self.send_json({"type": "pong"})
+
+    async def handle_refresh(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=await dashboard_frame())

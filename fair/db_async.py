@@ -8,7 +8,8 @@ in ``bench/chat_fanout.py``, a process topped out at about 180 stored messages a
 
 ``db_async(function)`` instead runs calls on ``REALTIME_DB_THREADS`` threads (default 4), each
 with its own persistent connection, so round trips of different messages overlap. Before each
-call it closes the thread's connection only if it is obsolete (``CONN_MAX_AGE``) or broke in an
+call it closes the thread's connection only if it is obsolete (``REALTIME_DB_CONN_MAX_AGE``, as
+these threads outlive requests; ``CONN_MAX_AGE`` is 0 for request threads) or broke in an
 earlier call (Django notes errors and checks usability then), without a health-check query.
 A connection that dies silently costs one failed call, answered as "unavailable" to the client,
 which retries the same idempotent message.
@@ -19,6 +20,7 @@ thread between tests) it is ``database_sync_to_async``."""
 from __future__ import annotations
 
 import functools
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import SyncToAsync
@@ -45,7 +47,16 @@ def _prepared(function):
             connection.close_if_unusable_or_obsolete()
             # Usable as far as we know: skip the per-call SELECT 1 (errors are noted).
             connection.health_check_done = connection.connection is not None
-        return function(*args, **kwargs)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            # These threads live as long as the process, so their connections are kept for
+            # REALTIME_DB_CONN_MAX_AGE whatever CONN_MAX_AGE says (0 for request threads).
+            max_age = int(getattr(settings, "REALTIME_DB_CONN_MAX_AGE", 300))
+            for connection in connections.all(initialized_only=True):
+                close_at = connection.close_at
+                if connection.connection is not None and close_at is not None:
+                    connection.close_at = max(close_at, time.monotonic() + max_age)
 
     return run
 

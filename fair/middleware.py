@@ -66,3 +66,41 @@ class SecurityHeadersMiddleware:
         if self.policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.policy
         return response
+
+
+class MfaRequiredMiddleware:
+    """Organisers and exhibitor owners/admins who signed in with their password but have
+    not entered a code yet reach only the two-step pages, log-out and the language and
+    time-zone switches (SECURITY B7); API calls get 403."""
+
+    ALLOWED = ("mfa_setup", "mfa_verify", "logout", "language_set", "time_zone_detected")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._allowed: set[str] | None = None
+
+    def __call__(self, request):
+        from fair.mfa import device_for, mfa_needed
+
+        if request.user.is_authenticated and mfa_needed(request):
+            if self._allowed is None:
+                from django.urls import reverse
+
+                self._allowed = {reverse(name) for name in self.ALLOWED}
+            path = request.path
+            if path not in self._allowed and not path.startswith(settings.STATIC_URL):
+                from django.http import JsonResponse
+                from django.shortcuts import redirect
+                from django.urls import reverse
+                from django.utils.http import urlencode
+
+                if path.startswith("/api/"):
+                    return JsonResponse(
+                        {"detail": "Two-step verification is required for this account."},
+                        status=403,
+                    )
+                device = device_for(request.user)
+                name = "mfa_verify" if device and device.confirmed_at else "mfa_setup"
+                query = urlencode({"next": request.get_full_path()})
+                return redirect(f"{reverse(name)}?{query}")
+        return self.get_response(request)

@@ -244,3 +244,149 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Hall(models.Model):
+    """A hall of a fair edition (e.g. "Hall 11.1"), hosting some exhibition sections.
+
+    A booth belongs to a section, so its hall follows from the section."""
+
+    edition = models.ForeignKey(
+        FairEdition, on_delete=models.CASCADE, related_name="halls", verbose_name=_("edition")
+    )
+    code = models.CharField(_("code"), max_length=20, help_text=_("Short code, e.g. 11.1"))
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    sections = models.ManyToManyField(
+        Category,
+        blank=True,
+        related_name="halls",
+        limit_choices_to={"kind": Category.Kind.SECTION},
+        verbose_name=_("exhibition sections"),
+    )
+
+    class Meta:
+        ordering = ["edition", "position", "code"]
+        verbose_name = _("hall")
+        verbose_name_plural = _("halls")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["edition", "code"],
+                name="fair_hall_code_unique_per_edition",
+                violation_error_message=_("This edition already has a hall with this code."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Announcement(models.Model):
+    """An organiser's message to everyone at the fair, or to exhibitors or buyers only.
+
+    It appears at once as a banner on every open page of its audience (websocket) and on
+    every page they load until it expires or is withdrawn; an optional email goes out in
+    batches through Celery."""
+
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", _("Everyone")
+        EXHIBITORS = "exhibitors", _("Exhibitors")
+        BUYERS = "buyers", _("Buyers")
+
+    class EmailStatus(models.TextChoices):
+        NONE = "none", _("No email")
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+
+    title = models.CharField(_("title"), max_length=140)
+    body = models.TextField(_("text"), max_length=2000, blank=True)
+    audience = models.CharField(
+        _("audience"), max_length=16, choices=Audience.choices, default=Audience.EVERYONE
+    )
+    url = models.URLField(_("link"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    created_at = models.DateTimeField(_("published"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("shown until"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    send_email = models.BooleanField(_("also send by email"), default=False)
+    email_status = models.CharField(
+        _("email"), max_length=16, choices=EmailStatus.choices, default=EmailStatus.NONE
+    )
+    email_total = models.PositiveIntegerField(_("emails to send"), default=0)
+    email_sent = models.PositiveIntegerField(_("emails sent"), default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        indexes = [models.Index(fields=["-created_at"], name="fair_announcement_recent")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_showing(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.withdrawn_at is None and (self.expires_at is None or self.expires_at > at)
+
+
+class AuditEntry(models.Model):
+    """One decision of an organiser (or staff moderator): who did what to what, when and
+    why. Append-only: PostgreSQL refuses UPDATE and DELETE on the table (a trigger), and no
+    interface offers either. The actor's email is copied so the entry outlives the account."""
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    actor_email = models.CharField(_("who (email)"), max_length=254, blank=True)
+    action = models.CharField(_("action"), max_length=64)
+    target_type = models.CharField(_("object type"), max_length=64, blank=True)
+    target_id = models.CharField(_("object id"), max_length=64, blank=True)
+    target_label = models.CharField(_("object"), max_length=200, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        indexes = [
+            models.Index(fields=["action", "-created_at"], name="fair_audit_action_recent"),
+            models.Index(fields=["target_type", "target_id"], name="fair_audit_target"),
+            models.Index(fields=["actor", "-created_at"], name="fair_audit_actor_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"
+
+
+class TotpDevice(models.Model):
+    """A user's authenticator app (TOTP, RFC 6238). The secret is kept encrypted; the last
+    time step accepted is remembered so a code works once only."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device"
+    )
+    secret_encrypted = models.TextField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    def __str__(self) -> str:
+        return f"TOTP of {self.user_id}"

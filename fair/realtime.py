@@ -41,6 +41,11 @@ def everyone_group() -> str:
     return "everyone"
 
 
+def audience_group(audience: str) -> str:
+    """Every open page of one audience ("everyone", "buyers", "exhibitors")."""
+    return everyone_group() if audience == "everyone" else f"audience.{audience}"
+
+
 def encode_event(event: dict[str, Any]) -> str:
     if not isinstance(event.get("type"), str):
         raise ValueError("A real-time event needs a string 'type'.")

@@ -8,7 +8,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from buyers import views as buyer_views
-from fair import views
+from fair import mfa_views, views
 from fair.api import views as api_views
 from fair.forms import EmailAuthenticationForm
 
@@ -23,6 +23,8 @@ account_patterns = [
     ),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("preferences/", views.account_preferences, name="account_preferences"),
+    path("two-step/set-up/", mfa_views.mfa_setup, name="mfa_setup"),
+    path("two-step/", mfa_views.mfa_verify, name="mfa_verify"),
     path(
         "password-change/",
         auth_views.PasswordChangeView.as_view(),
@@ -68,6 +70,7 @@ urlpatterns = [
     path("preferences/time-zone/", views.time_zone_detected, name="time_zone_detected"),
     path("preferences/language/", views.language_set, name="language_set"),
     path("notices/read/", views.notices_read, name="notices_read"),
+    path("announcements/", views.announcements, name="announcements"),
     path("api/v1/", include(api_patterns)),
     path("api/v1/", include("exhibitors.api.urls")),
     path("api/v1/negotiations/", include("negotiations.api.urls")),
@@ -77,6 +80,10 @@ urlpatterns = [
     path("", include("exhibitors.urls")),
     path("", include("livestream.urls")),
     path("negotiations/", include("negotiations.urls")),
+    path("organiser/", include("fair.organiser.urls")),
+    path("organiser/exhibitors/", include("exhibitors.urls_organiser")),
+    path("organiser/live/", include("livestream.urls_organiser")),
+    path("organiser/negotiations/", include("negotiations.urls_organiser")),
 ]
 
 if not settings.AWS_STORAGE_BUCKET_NAME:

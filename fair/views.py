@@ -140,3 +140,18 @@ def notices_read(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/"
     return redirect(next_url)
+
+
+@require_GET
+def announcements(request: HttpRequest) -> HttpResponse:
+    """Every announcement made to the reader's audiences, newest first (withdrawn ones
+    are gone; expired ones stay listed)."""
+    from django.core.paginator import Paginator
+
+    from fair.announcements import user_audiences
+    from fair.models import Announcement
+
+    audiences = user_audiences(request.user)
+    queryset = Announcement.objects.filter(withdrawn_at__isnull=True, audience__in=audiences)
+    page = Paginator(queryset.order_by("-created_at"), 20).get_page(request.GET.get("page"))
+    return render(request, "fair/announcements.html", {"page": page})

@@ -5,6 +5,7 @@ from django.utils.translation import ngettext
 
 from livestream import chat
 from livestream.models import (
+    ChatMessage,
     ChatReport,
     ChatRestriction,
     LiveSession,
@@ -31,6 +32,7 @@ class StreamChannelAdmin(admin.ModelAdmin):
 
     list_display = ["exhibitor", "public_id", "key_rotated_at", "current_session"]
     search_fields = ["exhibitor__display_name", "public_id"]
+    list_filter = ["exhibitor__status", ("current_session", admin.EmptyFieldListFilter)]
     fields = ["exhibitor", "public_id", "key_rotated_at", "current_session"]
     readonly_fields = fields
     list_select_related = ["exhibitor"]
@@ -44,12 +46,14 @@ class SessionReminderAdmin(admin.ModelAdmin):
     list_display = ["session", "user", "created_at", "notified_at"]
     raw_id_fields = ["session", "user"]
     search_fields = ["user__email", "session__title"]
+    list_filter = [("notified_at", admin.EmptyFieldListFilter), "session__status"]
 
 
 @admin.register(StreamKeyAudit)
 class StreamKeyAuditAdmin(admin.ModelAdmin):
     list_display = ["channel", "user", "action", "at"]
     list_filter = ["action"]
+    search_fields = ["channel__exhibitor__display_name", "channel__public_id", "user__email"]
     readonly_fields = ["channel", "user", "action", "at"]
 
     def has_add_permission(self, request):
@@ -78,7 +82,7 @@ class ChatReportAdmin(OrganiserViewMixin, admin.ModelAdmin):
     """The organisers' moderation queue: open reports first, with the reported text."""
 
     list_display = ["created_at", "status", "message_text", "message_author", "room", "reason"]
-    list_filter = ["status"]
+    list_filter = ["status", "created_at"]
     search_fields = ["message__body", "message__author_name", "reason"]
     list_select_related = ["message", "message__session"]
     readonly_fields = [
@@ -89,6 +93,7 @@ class ChatReportAdmin(OrganiserViewMixin, admin.ModelAdmin):
         "created_at",
         "resolved_at",
         "resolved_by",
+        "decision_note",
     ]
     actions = ["hide_messages", "dismiss"]
     ordering = ["status", "-created_at"]
@@ -133,7 +138,7 @@ class ChatReportAdmin(OrganiserViewMixin, admin.ModelAdmin):
 @admin.register(ChatRestriction)
 class ChatRestrictionAdmin(OrganiserViewMixin, admin.ModelAdmin):
     list_display = ["user", "exhibitor", "kind", "until", "created_at", "lifted_at"]
-    list_filter = ["kind"]
+    list_filter = ["kind", ("lifted_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__email", "exhibitor__display_name"]
     list_select_related = ["user", "exhibitor"]
     readonly_fields = [
@@ -158,3 +163,44 @@ class ChatRestrictionAdmin(OrganiserViewMixin, admin.ModelAdmin):
         for restriction in queryset:
             chat.chat_restriction_lift(user=request.user, restriction_id=restriction.pk)
         self.message_user(request, _("Lifted."))
+
+
+@admin.register(ChatMessage)
+class ChatMessageAdmin(OrganiserViewMixin, admin.ModelAdmin):
+    """The stream rooms' public chat, read-only: it was said in front of every viewer, so
+    organisers may read it (also hidden messages: moderation needs them). Hiding goes
+    through the moderation queue or the room, which broadcast it and write the audit log."""
+
+    list_display = ["created_at", "session", "seq", "author_name", "author_company", "excerpt"]
+    list_filter = ["badge", "is_question", ("hidden_at", admin.EmptyFieldListFilter)]
+    search_fields = ["body", "author_name", "author_company", "session__title"]
+    list_select_related = ["session"]
+    show_full_result_count = False  # millions of rows: no second COUNT(*) per page
+    readonly_fields = [
+        "session",
+        "seq",
+        "author",
+        "client_id",
+        "author_name",
+        "author_company",
+        "badge",
+        "body",
+        "is_question",
+        "answered_at",
+        "hidden_at",
+        "hidden_by",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("message"))
+    def excerpt(self, message):
+        return message.body[:120]

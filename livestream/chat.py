@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from exhibitors.models import Exhibitor, ExhibitorMember
 from exhibitors.selectors import membership_get
+from fair.audit import audit_record
 from fair.exceptions import ApplicationError, Forbidden, NotFound
 from fair.models import User
 from fair.realtime import live_session_group, send_event_on_commit, user_group
@@ -419,7 +420,11 @@ def chat_message_send(
 
 def _moderated_session(*, user: User, session_id: int) -> LiveSession:
     """The session, if ``user`` may moderate its chat (its exhibitor's staff, organisers)."""
-    session = LiveSession.objects.filter(pk=session_id).only("pk", "exhibitor_id").first()
+    session = (
+        LiveSession.objects.filter(pk=session_id)
+        .only("pk", "exhibitor_id", "title", "chat_slow_mode_seconds")
+        .first()
+    )
     if session is None:
         raise NotFound
     if membership_get(user=user, exhibitor_id=session.exhibitor_id) is None and not (
@@ -438,17 +443,34 @@ def _message(*, session_id: int, seq: object) -> ChatMessage:
     return message
 
 
+def message_label(message: ChatMessage, session: LiveSession) -> str:
+    """How the audit log names a chat message (never its text: the log outlives a hide)."""
+    return f"#{message.seq} by {message.author_name} in “{session.title}”"
+
+
 @transaction.atomic
-def chat_message_hide(*, user: User, session_id: int, seq: int) -> ChatMessage:
-    """Hide a message for everyone, at once (idempotent). Unpins it; closes its reports."""
-    _moderated_session(user=user, session_id=session_id)
+def chat_message_hide(*, user: User, session_id: int, seq: int, reason: str = "") -> ChatMessage:
+    """Hide a message for everyone, at once (idempotent). Unpins it; closes its open
+    reports as hidden. The first hide writes the audit entry ``chat.hide``."""
+    session = _moderated_session(user=user, session_id=session_id)
     message = _message(session_id=session_id, seq=seq)
     if message.hidden_at is None:
         now = timezone.now()
         ChatMessage.objects.filter(pk=message.pk).update(hidden_at=now, hidden_by=user)
         message.hidden_at = now
         ChatReport.objects.filter(message=message, status=ChatReport.Status.OPEN).update(
-            status=ChatReport.Status.HIDDEN, resolved_at=now, resolved_by=user
+            status=ChatReport.Status.HIDDEN,
+            resolved_at=now,
+            resolved_by=user,
+            decision_note=reason.strip()[:500],
+        )
+        audit_record(
+            actor=user,
+            action="chat.hide",
+            target=message,
+            target_label=message_label(message, session),
+            reason=reason,
+            data={"session": session_id, "seq": seq, "author_id": message.author_id},
         )
     unpinned = LiveSession.objects.filter(pk=session_id, chat_pinned_seq=seq).update(
         chat_pinned_seq=None
@@ -457,6 +479,32 @@ def chat_message_hide(*, user: User, session_id: int, seq: int) -> ChatMessage:
     send_event_on_commit(group, {"type": "chat.hidden", "session": session_id, "seq": seq})
     if unpinned:
         send_event_on_commit(group, {"type": "chat.pinned", "session": session_id, "message": None})
+    return message
+
+
+@transaction.atomic
+def chat_message_unhide(*, user: User, session_id: int, seq: int, reason: str = "") -> ChatMessage:
+    """Show a hidden message again (idempotent; audited ``chat.unhide``). Every room gets
+    ``chat.unhidden`` with the message's frame; a page that does not know that event shows
+    the message after its next reload (history carries it again)."""
+    session = _moderated_session(user=user, session_id=session_id)
+    message = _message(session_id=session_id, seq=seq)
+    if message.hidden_at is not None:
+        ChatMessage.objects.filter(pk=message.pk).update(hidden_at=None, hidden_by=None)
+        message.hidden_at = None
+        audit_record(
+            actor=user,
+            action="chat.unhide",
+            target=message,
+            target_label=message_label(message, session),
+            reason=reason,
+            data={"session": session_id, "seq": seq, "author_id": message.author_id},
+        )
+    row = ChatMessage.objects.filter(pk=message.pk).values(*_FIELDS).get()
+    send_event_on_commit(
+        live_session_group(session_id),
+        {"type": "chat.unhidden", "session": session_id, "message": message_frame(session_id, row)},
+    )
     return message
 
 
@@ -496,7 +544,8 @@ def chat_question_answer(*, user: User, session_id: int, seq: int) -> ChatMessag
 
 @transaction.atomic
 def chat_slow_mode_set(*, user: User, session_id: int, seconds: object) -> int:
-    _moderated_session(user=user, session_id=session_id)
+    """Set the room's slow mode; a change writes the audit entry ``chat.slow_mode``."""
+    session = _moderated_session(user=user, session_id=session_id)
     if (
         not isinstance(seconds, int)
         or isinstance(seconds, bool)
@@ -506,7 +555,19 @@ def chat_slow_mode_set(*, user: User, session_id: int, seconds: object) -> int:
             _("Slow mode is between 0 (off) and %(max)d seconds.") % {"max": SLOW_MODE_MAX_SECONDS},
             code="invalid",
         )
-    LiveSession.objects.filter(pk=session_id).update(chat_slow_mode_seconds=seconds)
+    changed = (
+        LiveSession.objects.filter(pk=session_id)
+        .exclude(chat_slow_mode_seconds=seconds)
+        .update(chat_slow_mode_seconds=seconds)
+    )
+    if changed:
+        audit_record(
+            actor=user,
+            action="chat.slow_mode",
+            target=session,
+            target_label=session.title,
+            data={"session": session_id, "seconds": seconds},
+        )
     send_event_on_commit(
         live_session_group(session_id),
         {"type": "chat.slow_mode", "session": session_id, "seconds": seconds},
@@ -516,10 +577,11 @@ def chat_slow_mode_set(*, user: User, session_id: int, seconds: object) -> int:
 
 @transaction.atomic
 def chat_user_restrict(
-    *, user: User, session_id: int, seq: int, kind: str, minutes: object = None
+    *, user: User, session_id: int, seq: int, kind: str, minutes: object = None, reason: str = ""
 ) -> ChatRestriction:
     """Mute (for ``minutes``) or ban the author of message ``seq`` from the exhibitor's
-    rooms. Staff of the exhibitor and organisers cannot be restricted."""
+    rooms. Staff of the exhibitor and organisers cannot be restricted. Writes the audit
+    entry ``chat.mute`` / ``chat.ban``; the author's sockets get ``chat.restriction``."""
     session = _moderated_session(user=user, session_id=session_id)
     message = _message(session_id=session_id, seq=seq)
     if message.author_id is None:
@@ -554,6 +616,20 @@ def chat_user_restrict(
         message=message,
         created_by=user,
     )
+    audit_record(
+        actor=user,
+        action=f"chat.{kind}",
+        target=restriction,
+        target_label=f"{message.author_name} ({author.email}) in {message_label(message, session)}",
+        reason=reason,
+        data={
+            "session": session_id,
+            "seq": seq,
+            "user_id": message.author_id,
+            "exhibitor_id": session.exhibitor_id,
+            "minutes": minutes if kind == ChatRestriction.Kind.MUTE else None,
+        },
+    )
     send_event_on_commit(
         user_group(message.author_id),
         {
@@ -579,6 +655,16 @@ def chat_restriction_lift(*, user: User, restriction_id: int) -> ChatRestriction
         restriction.lifted_at = timezone.now()
         restriction.lifted_by = user
         restriction.save(update_fields=["lifted_at", "lifted_by"])
+        audit_record(
+            actor=user,
+            action="chat.unban",
+            target=restriction,
+            data={
+                "kind": restriction.kind,
+                "user_id": restriction.user_id,
+                "exhibitor_id": restriction.exhibitor_id,
+            },
+        )
     return restriction
 
 
@@ -615,13 +701,21 @@ def chat_report_resolve(*, user: User, report_ids: list[int], hide: bool) -> int
         .filter(pk__in=report_ids, status=ChatReport.Status.OPEN)
         .select_for_update(of=("self",))
     )
+    messages = {report.message_id: report.message for report in reports}
     if hide:
-        for report in reports:
-            chat_message_hide(
-                user=user, session_id=report.message.session_id, seq=report.message.seq
-            )
+        for message in messages.values():
+            chat_message_hide(user=user, session_id=message.session_id, seq=message.seq)
         return len(reports)
     now = timezone.now()
-    return ChatReport.objects.filter(pk__in=[r.pk for r in reports]).update(
+    count = ChatReport.objects.filter(pk__in=[r.pk for r in reports]).update(
         status=ChatReport.Status.DISMISSED, resolved_at=now, resolved_by=user
     )
+    for message in messages.values():
+        audit_record(
+            actor=user,
+            action="report.dismiss",
+            target=message,
+            target_label=f"#{message.seq} by {message.author_name}",
+            data={"session": message.session_id, "seq": message.seq},
+        )
+    return count

@@ -21,9 +21,9 @@ history is read, so no message can fall between the two (the client drops duplic
 has no gaps, and ask for a gap that stays open (``chat.resume``).
 
 Broadcasts (any may arrive packed in ``{"type": "batch", "session", "events": [...]}``):
-``chat.message``, ``chat.hidden``, ``chat.pinned``, ``chat.answered``, ``chat.slow_mode``,
-``reactions`` (at most one a second), ``viewers`` (presence timer, when changed),
-``session.live`` / ``ended`` / ``rescheduled`` / ``cancelled`` / ``pinned``. To one user:
+``chat.message``, ``chat.hidden``, ``chat.unhidden``, ``chat.pinned``, ``chat.answered``,
+``chat.slow_mode``, ``reactions`` (at most one a second), ``viewers`` (presence timer, when
+changed), ``session.live`` / ``ended`` / ``rescheduled`` / ``cancelled`` / ``pinned``. To one user:
 ``chat.restriction`` (muted or banned).
 
 Client actions (errors are ``{"type": "error", "code", "detail", ...}``):
@@ -40,8 +40,10 @@ Client actions (errors are ``{"type": "error", "code", "detail", ...}``):
 * ``react`` ``{kind: like | applause}`` (signed in) -> ``react.ack``;
 * moderators only (the exhibitor's staff, organisers; others get ``forbidden``):
   ``chat.questions`` -> ``chat.questions``; ``chat.answer``, ``chat.pin``, ``chat.hide``,
-  ``chat.slow_mode`` -> their broadcast; ``chat.mute`` ``{seq, minutes}`` and ``chat.ban``
-  ``{seq}`` -> ``chat.restricted`` to the moderator, ``chat.restriction`` to the user.
+  ``chat.unhide`` (-> ``chat.unhidden`` with the message), ``chat.slow_mode`` -> their
+  broadcast; ``chat.mute`` ``{seq, minutes}`` and ``chat.ban`` ``{seq}`` ->
+  ``chat.restricted`` to the moderator, ``chat.restriction`` to the user. Hide, unhide,
+  mute, ban and slow mode changes are written to the audit log (``fair.audit``).
 
 ``/ws/live/programme/`` (``ProgrammeConsumer``): anyone; relays the programme group's
 ``session.*`` events so the "Live now" and programme pages update without a reload."""
@@ -128,6 +130,7 @@ class LiveRoomConsumer(FairJsonConsumer):
         "chat.answer": "handle_chat_answer",
         "chat.pin": "handle_chat_pin",
         "chat.hide": "handle_chat_hide",
+        "chat.unhide": "handle_chat_unhide",
         "chat.slow_mode": "handle_chat_slow_mode",
         "chat.mute": "handle_chat_mute",
         "chat.ban": "handle_chat_ban",
@@ -434,6 +437,9 @@ class LiveRoomConsumer(FairJsonConsumer):
 
     async def handle_chat_hide(self, payload: dict[str, Any]) -> None:
         await self._moderate(chat.chat_message_hide, seq=payload.get("seq"))
+
+    async def handle_chat_unhide(self, payload: dict[str, Any]) -> None:
+        await self._moderate(chat.chat_message_unhide, seq=payload.get("seq"))
 
     async def handle_chat_slow_mode(self, payload: dict[str, Any]) -> None:
         await self._moderate(chat.chat_slow_mode_set, seconds=payload.get("seconds"))

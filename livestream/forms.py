@@ -184,3 +184,65 @@ class ProgrammeFilterForm(forms.Form):
     @property
     def active(self) -> bool:
         return any(self.filters().values())
+
+
+# --- The organisers' pages -------------------------------------------------------------------
+
+
+class OrganiserSessionFilterForm(forms.Form):
+    """Filters of the organisers' sessions list and its CSV (GET; bad values are ignored)."""
+
+    q = forms.CharField(label=_("Title or company"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *LiveSession.Status.choices],
+    )
+    day = forms.DateField(
+        label=_("Day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Sessions scheduled on that day, in your time zone."),
+    )
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {"q": "", "status": "", "day": None}
+        data = self.cleaned_data
+        return {"q": data["q"].strip(), "status": data["status"], "day": data["day"]}
+
+
+class ReportFilterForm(forms.Form):
+    show = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[("open", _("Open")), ("decided", _("Decided")), ("all", _("All"))],
+    )
+
+    def show_value(self) -> str:
+        return (self.is_valid() and self.cleaned_data["show"]) or "open"
+
+
+class ReportDecideForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[
+            ("hide", _("Hide the message")),
+            ("unhide", _("Show the message again")),
+            ("dismiss", _("Dismiss the reports")),
+            ("mute", _("Mute the author")),
+            ("ban", _("Ban the author")),
+        ]
+    )
+    minutes = forms.IntegerField(label=_("Minutes"), required=False, min_value=1)
+    reason = forms.CharField(label=_("Reason (for the audit log)"), required=False, max_length=500)
+    hide = forms.BooleanField(label=_("Also hide the message"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "mute" and not data.get("minutes"):
+            self.add_error("minutes", _("Say for how many minutes."))
+        return data
+
+
+class StreamStopForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (for the audit log)"), required=False, max_length=500)

@@ -143,6 +143,9 @@ class LiveSession(models.Model):
         indexes = [
             models.Index(fields=["status", "scheduled_start"]),
             models.Index(fields=["exhibitor", "scheduled_start"]),
+            # The dashboard's "streams live per hour" counts starts and ends by time.
+            models.Index(fields=["started_at"], name="live_session_started"),
+            models.Index(fields=["ended_at"], name="live_session_ended"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -331,12 +334,16 @@ class ChatRestriction(models.Model):
 
 
 class ChatReport(models.Model):
-    """A signed-in user reported a chat message; organisers work through open reports."""
+    """A signed-in user reported a chat message; organisers work through open reports. A
+    decision closes every open report of the message at once: ``status`` says what was
+    decided, ``resolved_by`` / ``resolved_at`` who and when, ``decision_note`` why."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         HIDDEN = "hidden", _("Message hidden")
         DISMISSED = "dismissed", _("Dismissed")
+        MUTED = "muted", _("Author muted")
+        BANNED = "banned", _("Author banned")
 
     message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="reports")
     reporter = models.ForeignKey(
@@ -353,6 +360,7 @@ class ChatReport(models.Model):
         blank=True,
         related_name="+",
     )
+    decision_note = models.CharField(_("decision note"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

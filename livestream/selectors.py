@@ -9,12 +9,23 @@ string lookups: this app may not import ``buyers``."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from exhibitors.models import Exhibitor, ExhibitorMember, Product, ProductImage
@@ -311,4 +322,42 @@ def sessions_for_feed(*, user: User, since: datetime, limit: int = 500) -> list[
         .filter(Q(followed) | Q(reminded))
         .select_related("exhibitor")
         .order_by("scheduled_start", "pk")[:limit]
+    )
+
+
+# --- The organisers' sessions list -------------------------------------------------------------
+
+
+def sessions_for_organisers(
+    *, user: User, q: str = "", status: str = "", day=None
+) -> QuerySet[LiveSession]:
+    """Every session of the fair for organisers (anyone else: ``NotFound``): live now
+    first (latest start first), then scheduled (soonest first), then ended (latest first),
+    then cancelled. ``q`` matches the title or the company's name; ``day`` (a date in the
+    active zone) keeps the sessions scheduled to run on that day."""
+    if not (user.is_authenticated and user.is_organiser):
+        raise NotFound("No such page.")
+    S = LiveSession.Status
+    queryset = LiveSession.objects.select_related("exhibitor")
+    if q:
+        queryset = queryset.filter(Q(title__icontains=q) | Q(exhibitor__display_name__icontains=q))
+    if status in S.values:
+        queryset = queryset.filter(status=status)
+    if day is not None:
+        zone = timezone.get_current_timezone()
+        start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        queryset = queryset.filter(scheduled_start__lt=end, scheduled_end__gt=start)
+    rank = Case(
+        When(status=S.LIVE, then=Value(0)),
+        When(status=S.SCHEDULED, then=Value(1)),
+        When(status=S.ENDED, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(list_rank=rank).order_by(
+        "list_rank",
+        Case(When(status=S.SCHEDULED, then="scheduled_start")).asc(nulls_last=True),
+        Coalesce("started_at", "scheduled_start").desc(),
+        "-pk",
     )

@@ -1,5 +1,6 @@
-"""Every write of the live-video app: scheduling, stream keys and the media server's
-publish callbacks. Broadcasts and notifications happen only after the transaction commits."""
+"""Every write of the live-video app: scheduling, stream keys, the media server's publish
+callbacks, and stopping streams (organisers by hand, or a company's suspension). Broadcasts,
+notifications and calls to the media server happen only after the transaction commits."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from django.utils.translation import gettext as _
 from exhibitors.models import Exhibitor, Product
 from exhibitors.selectors import access_exhibitor
 from exhibitors.services import exhibitor_live_set
-from fair.exceptions import ApplicationError, NotFound
+from fair.audit import audit_record
+from fair.exceptions import ApplicationError, Forbidden, NotFound
 from fair.models import User
 from fair.realtime import live_session_group, send_event_on_commit
 from livestream import keys
 from livestream.models import LiveSession, Region, StreamChannel, StreamKeyAudit
-from livestream.tasks import session_changed_notify, session_replay_make
+from livestream.tasks import media_publisher_drop, session_changed_notify, session_replay_make
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +85,8 @@ def stream_key_reveal(*, user: User, exhibitor_id: int) -> tuple[StreamChannel, 
 @transaction.atomic
 def stream_key_rotate(*, user: User, exhibitor_id: int) -> tuple[StreamChannel, str]:
     """A new key; the old one stops working at once (the next publish callback checks the
-    new hash). A stream already running is not cut."""
+    new hash). A stream already running on the old key is cut by the media server's next
+    ``on_update`` callback (``media_update``, every 10 s)."""
     exhibitor, _membership = access_exhibitor(user=user, exhibitor_id=exhibitor_id, edit=True)
     channel, new_key = _channel_for(exhibitor)
     key = new_key or keys.key_new()
@@ -377,13 +380,10 @@ def media_publish(*, public_id: str, key: str) -> LiveSession:
     return session
 
 
-@transaction.atomic
-def media_publish_done(*, public_id: str, key: str) -> LiveSession | None:
-    """The encoder stopped: the current session ends (its recording becomes the replay)."""
-    channel = _channel_checked_for_done(public_id, key)
-    if channel is None or channel.current_session_id is None:
-        return None
-    session = LiveSession.objects.select_for_update().get(pk=channel.current_session_id)
+def _session_end(session: LiveSession, channel: StreamChannel | None) -> None:
+    """End a live session (locked by the caller) now: ``ended``, its recording queued to
+    become the replay, the channel and the company no longer live; the room and the
+    programme hear ``session.ended`` on commit."""
     now = timezone.now()
     if session.status == LiveSession.Status.LIVE:
         session.status = LiveSession.Status.ENDED
@@ -392,12 +392,108 @@ def media_publish_done(*, public_id: str, key: str) -> LiveSession | None:
             session.scheduled_end = max(now, session.scheduled_start + timedelta(seconds=1))
         session.save(update_fields=["status", "ended_at", "scheduled_end", "updated_at"])
         session_replay_make.delay_on_commit(session_id=session.pk)
-    channel.current_session = None
-    channel.save(update_fields=["current_session"])
-    exhibitor_live_set(exhibitor_id=channel.exhibitor_id, is_live=False)
+    if channel is not None and channel.current_session_id == session.pk:
+        channel.current_session = None
+        channel.save(update_fields=["current_session"])
+    exhibitor_live_set(exhibitor_id=session.exhibitor_id, is_live=False)
     _broadcast(session, "session.ended")
+
+
+@transaction.atomic
+def media_publish_done(*, public_id: str, key: str) -> LiveSession | None:
+    """The encoder stopped: the current session ends (its recording becomes the replay)."""
+    channel = _channel_checked_for_done(public_id, key)
+    if channel is None or channel.current_session_id is None:
+        return None
+    session = LiveSession.objects.select_for_update().get(pk=channel.current_session_id)
+    _session_end(session, channel)
     logger.info("stream ended: channel=%s session=%s", channel.public_id, session.pk)
     return session
+
+
+def media_update(*, public_id: str, key: str) -> None:
+    """nginx-rtmp's ``on_update`` (every ``notify_update_timeout`` while a publisher is
+    connected): raises ``MediaRefused`` when the publisher must be dropped: the key no
+    longer matches (rotated), the company is not approved (suspended), or the channel has
+    no live session any more (an organiser stopped it). A read only: no lock, no write."""
+    channel = (
+        StreamChannel.objects.select_related("exhibitor", "current_session")
+        .filter(public_id=public_id)
+        .first()
+    )
+    stored = channel.key_hash if channel is not None else keys.key_hash("no-such-channel")
+    if not keys.key_matches(key, stored) or channel is None:
+        raise MediaRefused("bad key")
+    if channel.exhibitor.status != Exhibitor.Status.APPROVED:
+        raise MediaRefused("exhibitor not approved")
+    session = channel.current_session
+    if session is None or session.status != LiveSession.Status.LIVE:
+        raise MediaRefused("no live session")
+
+
+# --- Stopping streams ------------------------------------------------------------------------
+
+
+def _streams_end(sessions: list[LiveSession], channel: StreamChannel | None) -> None:
+    """End these locked live sessions and have the media server drop the company's
+    publisher once committed (``on_update`` refuses it within 10 s anyway, should the
+    control call fail)."""
+    for session in sessions:
+        _session_end(session, channel)
+    if channel is not None:
+        media_publisher_drop.delay_on_commit(public_id=channel.public_id)
+
+
+@transaction.atomic
+def session_stream_stop(*, actor: User, session_id: int, reason: str = "") -> LiveSession:
+    """Organisers: end a live session now and cut its encoder (audited ``stream.stop``).
+    The company may go live again; to keep it off the air, suspend it."""
+    if not actor.is_organiser:
+        raise Forbidden(_("Only organisers can stop a stream."))
+    session = LiveSession.objects.select_for_update().filter(pk=session_id).first()
+    if session is None:
+        raise NotFound("No such session.")
+    if session.status != LiveSession.Status.LIVE:
+        raise ApplicationError(_("This session is not live."), code="not_live")
+    channel = StreamChannel.objects.select_for_update().filter(exhibitor_id=session.exhibitor_id)
+    channel = channel.first()
+    _streams_end([session], channel)
+    audit_record(
+        actor=actor,
+        action="stream.stop",
+        target=session,
+        reason=reason,
+        data={"exhibitor_id": session.exhibitor_id, "cause": "organiser"},
+    )
+    logger.info("stream stopped by an organiser: session=%s", session.pk)
+    return session
+
+
+@transaction.atomic
+def exhibitor_streams_stop(*, exhibitor_id: int, actor_id: int | None = None) -> list[int]:
+    """A company was suspended: end its live sessions now and cut its encoder (the key is
+    refused from now on, see ``_channel_checked``). Idempotent; returns the ended session
+    ids. Each ended session is audited ``stream.stop`` (cause: suspension) under the
+    suspending organiser's name."""
+    channel = StreamChannel.objects.select_for_update().filter(exhibitor_id=exhibitor_id).first()
+    sessions = list(
+        LiveSession.objects.select_for_update()
+        .filter(exhibitor_id=exhibitor_id, status=LiveSession.Status.LIVE)
+        .order_by("pk")
+    )
+    if not sessions and (channel is None or channel.current_session_id is None):
+        return []
+    _streams_end(sessions, channel)
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    for session in sessions:
+        audit_record(
+            actor=actor,
+            action="stream.stop",
+            target=session,
+            data={"exhibitor_id": exhibitor_id, "cause": "exhibitor_suspended"},
+        )
+    logger.info("streams stopped for suspended exhibitor %s: %s", exhibitor_id, sessions)
+    return [session.pk for session in sessions]
 
 
 def _channel_checked_for_done(public_id: str, key: str) -> StreamChannel | None:

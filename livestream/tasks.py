@@ -4,6 +4,9 @@ ids and is idempotent (brokers redeliver; beat may run twice)."""
 from __future__ import annotations
 
 import logging
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 
 from celery import shared_task
@@ -74,6 +77,39 @@ def session_changed_notify(*, session_id: int, change: str) -> int:
         _send_session_mail(reminder.user, session, template)
         sent += 1
     return sent
+
+
+#: Seconds the media server's control endpoint may take to answer.
+MEDIA_CONTROL_TIMEOUT = 5
+
+
+@shared_task
+def media_publisher_drop(*, public_id: str) -> int:
+    """Ask the media server to drop the publisher of channel ``public_id`` now, through
+    nginx-rtmp's control endpoint (``MEDIA_CONTROL_URL``, e.g. ``http://media:8082/control``,
+    which checks the shared callback secret). Returns how many publishers were dropped
+    (nginx answers the count), or -1 when the call failed or no endpoint is configured:
+    nothing else depends on it, since the ``on_update`` callback refuses the stream within
+    10 s anyway. Idempotent (dropping nobody is fine), so it is never retried."""
+    base = getattr(settings, "MEDIA_CONTROL_URL", "").rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        logger.info("MEDIA_CONTROL_URL is not set: the publisher stops at its next update")
+        return -1
+    query = urllib.parse.urlencode({"app": "live", "name": public_id})
+    request = urllib.request.Request(  # noqa: S310 (http or https only, checked above)
+        f"{base}/drop/publisher?{query}",
+        headers={"X-Media-Callback-Secret": settings.MEDIA_STREAM_CALLBACK_SECRET},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=MEDIA_CONTROL_TIMEOUT) as response:  # noqa: S310 (as above)
+            body = response.read(64).decode("ascii", "replace").strip()
+    except urllib.error.HTTPError as error:
+        logger.warning("media server refused the drop of %s: HTTP %s", public_id, error.code)
+        return -1
+    except (OSError, ValueError) as error:
+        logger.warning("media server unreachable to drop %s: %s", public_id, error)
+        return -1
+    return int(body) if body.isdigit() else 0
 
 
 # The replay task lives with the replay code; importing it here registers it.

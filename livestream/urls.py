@@ -11,5 +11,6 @@ urlpatterns = [
         views.media_on_publish_done,
         name="media_on_publish_done",
     ),
+    path("livestream/media/on-update/", views.media_on_update, name="media_on_update"),
     path("", include("livestream.urls_pages")),
 ]

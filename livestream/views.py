@@ -51,3 +51,21 @@ def media_on_publish_done(request: HttpRequest) -> HttpResponse:
         public_id=request.POST.get("name", ""), key=request.POST.get("key", "")
     )
     return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def media_on_update(request: HttpRequest) -> HttpResponse:
+    """nginx-rtmp ``on_update``, every 10 s per connected encoder (``call=update_publish``;
+    players are not sent here): 2xx keeps the publisher, 403 makes nginx drop it (a
+    suspended company, a rotated key, a session an organiser stopped)."""
+    if not _from_media_server(request):
+        logger.warning("media callback refused: bad or missing secret")
+        return HttpResponse(status=403)
+    public_id = request.POST.get("name", "")
+    try:
+        services.media_update(public_id=public_id, key=request.POST.get("key", ""))
+    except services.MediaRefused:
+        logger.info("publisher dropped at update for channel %s", public_id[:32])
+        return HttpResponse(status=403)
+    return HttpResponse(status=204)

@@ -133,6 +133,8 @@ class Negotiation(models.Model):
             models.Index(
                 fields=["exhibitor", "-last_message_at"], name="nego_exhibitor_recent_idx"
             ),
+            # The organisers' figures: rooms opened today and per day.
+            models.Index(fields=["created_at"], name="nego_created_idx"),
             models.Index(fields=["exhibitor", "assigned_to"], name="nego_exhibitor_assigned_idx"),
             # The first-reply median per exhibitor reads only rooms that have one.
             models.Index(
@@ -381,7 +383,10 @@ class PurchaseIntent(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["currency"], name="nego_intent_currency_idx")]
+        indexes = [
+            models.Index(fields=["currency"], name="nego_intent_currency_idx"),
+            models.Index(fields=["created_at"], name="nego_intent_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.total} {self.currency}"

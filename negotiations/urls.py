@@ -1,6 +1,6 @@
 """Pages and file doors of the negotiations app, in the ``negotiations`` namespace (mounted
 at ``/negotiations/``): the inboxes and the room (``negotiations.pages``), attachment
-downloads and CSV exports (``negotiations.views``)."""
+downloads and the CSV / PDF exports (``negotiations.views``)."""
 
 from django.urls import path
 
@@ -23,5 +23,6 @@ urlpatterns = [
         name="attachment_download",
     ),
     path("<int:negotiation_id>/transcript.csv", views.transcript_csv, name="transcript_csv"),
+    path("<int:negotiation_id>/transcript.pdf", views.transcript_pdf, name="transcript_pdf"),
     path("exhibitor/<int:exhibitor_id>/leads.csv", views.leads_csv, name="leads_csv"),
 ]

@@ -1,5 +1,5 @@
-"""File doors of the negotiations app: attachment downloads and the CSV exports (a room's
-transcript with its quotes; an exhibitor's leads). The room and inbox pages
+"""File doors of the negotiations app: attachment downloads and the exports (a room's
+transcript with its quotes, as CSV or PDF; an exhibitor's leads as CSV). The room and inbox pages
 (``negotiations.pages``) load through the same selectors.
 
 Every view reaches its objects through ``negotiations.selectors`` (``attachment_for_party``,
@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from negotiations.models import Message
+from negotiations.pdf import transcript_pdf as render_transcript_pdf
 from negotiations.selectors import (
     attachment_for_party,
     leads_of_exhibitor,
@@ -151,6 +152,21 @@ def transcript_csv(request: HttpRequest, negotiation_id: int) -> HttpResponse:
     return _csv_response(
         _transcript_rows(negotiation), f"negotiation-{negotiation.pk}-transcript.csv"
     )
+
+
+@require_GET
+@login_required
+def transcript_pdf(request: HttpRequest, negotiation_id: int) -> HttpResponse:
+    """The same transcript as a PDF (either party), in the downloader's language and time
+    zone (``negotiations.pdf``)."""
+    negotiation, _party = negotiation_for_party(user=request.user, negotiation_id=negotiation_id)
+    response = HttpResponse(
+        render_transcript_pdf(negotiation=negotiation), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = content_disposition(
+        f"negotiation-{negotiation.pk}-transcript.pdf"
+    )
+    return _private_headers(response)
 
 
 LEADS_HEADER = [

@@ -10,9 +10,9 @@ the world), other (owner of exhibitor Y), organiser."""
 
 from __future__ import annotations
 
+import importlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -28,73 +28,17 @@ from tests.exhibitors.factories import (
     upload,
 )
 from tests.factories import make_buyer, make_organiser
-
-ROLES = ("anon", "buyer", "owner", "admin", "sales", "other", "organiser")
-LOGIN = "login-redirect"  # a 302 to the log-in page
-
-
-@dataclass
-class World:
-    users: dict
-    exhibitor: object
-    other_exhibitor: object
-    product: object
-    image: object
-    member_sales: object
-    invitation: object
-    token: str
-    import_job: object
-    session: object
-    feed_token: str
-    stream_key: str
-
-
-@dataclass
-class Row:
-    name: str
-    method: str
-    url: Callable[[World], str]
-    expect: dict[str, object]
-    data: Callable[[World], dict] | None = None
-    check: Callable[[World], None] | None = None
-    json: bool = False
-
-
-def everyone(status) -> dict[str, object]:
-    return dict.fromkeys(ROLES, status)
-
-
-def api_staff(*, owner=200, admin=200, sales=200) -> dict:
-    """API answers: anonymous 403 (no session), outsiders 404 (no existence leak)."""
-    return {
-        "anon": 403,
-        "buyer": 404,
-        "owner": owner,
-        "admin": admin,
-        "sales": sales,
-        "other": 404,
-        "organiser": 404,
-    }
-
-
-def api_editors(ok=200) -> dict:
-    return api_staff(owner=ok, admin=ok, sales=403)
-
-
-def staff_only(*, owner=200, admin=200, sales=200, anon=LOGIN, others=404) -> dict:
-    return {
-        "anon": anon,
-        "buyer": others,
-        "owner": owner,
-        "admin": admin,
-        "sales": sales,
-        "other": others,
-        "organiser": others,
-    }
-
-
-def editors_only(ok=200, *, anon=LOGIN) -> dict:
-    return staff_only(owner=ok, admin=ok, sales=403, anon=anon)
+from tests.matrix_common import (
+    LOGIN,
+    ROLES,
+    Row,
+    World,
+    api_editors,
+    api_staff,
+    editors_only,
+    everyone,
+    staff_only,
+)
 
 
 def _product_unchanged(world: World) -> None:
@@ -854,6 +798,11 @@ ROWS: list[Row] = [
     ),
 ]
 
+# Each area of the platform may keep its rows in a module of its own:
+# tests/matrix_rows_<area>.py with a ``ROWS`` list.
+for _module in sorted(Path(__file__).parent.glob("matrix_rows_*.py")):
+    ROWS += importlib.import_module(f"tests.{_module.stem}").ROWS
+
 #: Routes deliberately outside the matrix, with the reason.
 EXEMPT: dict[str, str] = {}
 
@@ -969,7 +918,8 @@ def test_permission_matrix(client, world, row, role):
         )
     # Canary crawl (SECURITY G2): the stream key, or any 12-character piece of it, appears
     # only on the go-live page of the company's owners and admins.
-    body_text = response.content.decode(errors="replace")
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    body_text = raw.decode(errors="replace")
     if not (row.name == L + "go_live" and role in ("owner", "admin")):
         key = world.stream_key
         pieces = {key[i : i + 12] for i in range(0, len(key) - 11, 4)}
@@ -978,7 +928,7 @@ def test_permission_matrix(client, world, row, role):
     if denied:
         if row.check:
             row.check(world)
-        body = response.content.decode(errors="replace")
+        body = body_text
         # Nothing of exhibitor X's private objects leaks into a refusal.
         for secret in (world.product.sku, world.invitation.email, world.token):
             assert secret not in body
@@ -1075,6 +1025,7 @@ def test_permission_matrix_negotiation_refusals_leak_nothing(client, world):
             "api_nego_messages",
             "api_nego_quote_list",
             "negotiations:transcript_csv",
+            "negotiations:transcript_pdf",
         )
     ] + [reverse("negotiations:attachment_download", args=[world.nego_attachment.pk])]
     for role in ("other", "organiser"):

@@ -82,6 +82,11 @@ WS_MATRIX: dict[tuple[str, str], dict] = {
         "payload": {"seq": 1},
         **MODERATORS,
     },
+    ("ws/live/<int:session_id>/", "chat.unhide"): {
+        "reply": "chat.unhidden",
+        "payload": {"seq": 1},
+        **MODERATORS,
+    },
     ("ws/live/<int:session_id>/", "chat.slow_mode"): {
         "reply": "chat.slow_mode",
         "payload": {"seconds": 10},
@@ -322,5 +327,53 @@ async def test_ws_matrix_negotiations(action, role):
             assert (frame["type"], frame["code"]) == ("error", "not_found"), frame
             assert "Matrix secret" not in str(frame)
             assert await socket.receive_nothing(timeout=0.3) is True
+    finally:
+        await socket.disconnect()
+
+
+# --- /ws/notices/ and /ws/organiser/ (issue 7) -----------------------------------------------
+# Every page holds /ws/notices/ (announcements), anonymous visitors included. /ws/organiser/
+# (the live dashboard) refuses everyone but organisers at the handshake: 4401 for anonymous
+# visitors, 4403 for the others.
+
+ORG_WS_ROWS: dict[tuple[str, str], dict] = {
+    ("ws/notices/", "ping"): {"reply": "pong", **dict.fromkeys(ROLES, "ok")},
+    ("ws/organiser/", "ping"): {
+        "reply": "pong",
+        **{r: "ok" if r == "organiser" else "refused" for r in ROLES},
+    },
+    ("ws/organiser/", "dashboard.refresh"): {
+        "reply": "dashboard.figures",
+        **{r: "ok" if r == "organiser" else "refused" for r in ROLES},
+    },
+}
+WS_MATRIX.update(ORG_WS_ROWS)
+
+
+def _org_cases():
+    for (pattern, action), expect in ORG_WS_ROWS.items():
+        for role in ROLES:
+            yield pytest.param(pattern, action, expect, role, id=f"{pattern} {action} as {role}")
+
+
+@pytest.mark.parametrize(("pattern", "action", "expect", "role"), list(_org_cases()))
+async def test_ws_matrix_organiser_and_notices(pattern, action, expect, role):
+    world = await sync_to_async(_world)()
+    headers = [SAME_ORIGIN]
+    if role in world["cookies"]:
+        headers.append(world["cookies"][role])
+    socket = WebsocketCommunicator(application, "/" + pattern, headers=headers)
+    connected, code = await socket.connect()
+    if expect[role] == "refused":
+        assert (connected, code) == (False, 4401 if role == "anon" else 4403)
+        return
+    assert connected is True
+    try:
+        if pattern == "ws/organiser/":
+            first = await socket.receive_json_from(timeout=5)
+            assert first["type"] == "dashboard.figures"
+        await socket.send_json_to({"type": action})
+        frame = await socket.receive_json_from(timeout=5)
+        assert frame["type"] == expect["reply"], frame
     finally:
         await socket.disconnect()

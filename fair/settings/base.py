@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "fair.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "fair.session_limits.SessionTimeoutMiddleware",
+    "fair.middleware.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns lockouts raised by the login form into a response.
     "axes.middleware.AxesMiddleware",
@@ -145,7 +147,10 @@ if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            # 0: under ASGI every request runs on a thread of its own, so a connection kept
+            # "between requests" is never reused and leaks (measured: 72 connections in 3 s).
+            # The websockets' database threads keep theirs (REALTIME_DB_CONN_MAX_AGE).
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
             conn_health_checks=True,
         )
     }
@@ -219,7 +224,16 @@ AXES_VERBOSE = False
 # --- Sessions, cookies, security ---
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # survives a Redis restart
-SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
+# Organisers and exhibitor owners/admins: signed out after 30 minutes idle, 12 hours in all
+# (fair/session_limits.py; SECURITY C3).
+SESSION_PRIVILEGED_IDLE_SECONDS = env_int("SESSION_PRIVILEGED_IDLE_SECONDS", 30 * 60)
+SESSION_PRIVILEGED_ABSOLUTE_SECONDS = env_int("SESSION_PRIVILEGED_ABSOLUTE_SECONDS", 12 * 3600)
+# Two-step verification (TOTP) for the same people (fair/mfa.py; SECURITY B7): on unless
+# DEBUG (the embedded demo); wrong codes allowed before a lock, and the lock's length.
+MFA_REQUIRED = env_bool("MFA_REQUIRED", not DEBUG)
+MFA_MAX_FAILURES = env_int("MFA_MAX_FAILURES", 5)
+MFA_LOCK_SECONDS = env_int("MFA_LOCK_SECONDS", 15 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -268,7 +282,8 @@ FAIR_DEFAULT_TIME_ZONE = env_str("FAIR_DEFAULT_TIME_ZONE", "Asia/Shanghai")
 # --- Static and media files ---
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic gathers the files (relative to the project folder, or absolute).
+STATIC_ROOT = BASE_DIR / env_str("STATIC_ROOT_DIR", "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / env_str("MEDIA_DIR", "media")
@@ -443,6 +458,15 @@ SPECTACULAR_SETTINGS = {
 WEBSOCKET_MAX_MESSAGE_BYTES = env_int("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024)
 # Threads per server process for websocket consumers' database work (fair/db_async.py).
 REALTIME_DB_THREADS = env_int("REALTIME_DB_THREADS", 4)
+# Seconds those threads keep a connection open (they live as long as the process).
+REALTIME_DB_CONN_MAX_AGE = env_int("REALTIME_DB_CONN_MAX_AGE", 300)
+
+# --- Organisers ---
+
+# Announcement emails per Celery task (one mail connection each); seconds between the live
+# dashboard's pushes (sent only when the figures changed).
+ANNOUNCEMENT_EMAIL_BATCH = env_int("ANNOUNCEMENT_EMAIL_BATCH", 200)
+DASHBOARD_TICK_SECONDS = env_int("DASHBOARD_TICK_SECONDS", 5)
 
 # --- Negotiations ---
 
@@ -474,6 +498,9 @@ MEDIA_STREAM_CALLBACK_SECRET = env_str("MEDIA_STREAM_CALLBACK_SECRET")
 # What encoders publish to (shown on the go-live page) and where viewers fetch HLS from.
 MEDIA_RTMP_URL = env_str("MEDIA_RTMP_URL", "rtmp://127.0.0.1:1935/live")
 MEDIA_HLS_URL = env_str("MEDIA_HLS_URL", "http://127.0.0.1:8080/hls")
+# The nginx-rtmp control endpoint, to drop a publisher at once (suspension, an organiser's
+# stop). Empty: the media server's on_update callback stops it within 10 s instead.
+MEDIA_CONTROL_URL = env_str("MEDIA_CONTROL_URL", "")
 # Folder where the media server writes recordings (made into replays by a Celery task).
 MEDIA_RECORDINGS_DIR = env_str("MEDIA_RECORDINGS_DIR", "/var/rec")
 

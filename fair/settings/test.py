@@ -37,3 +37,7 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Two-step verification is tested on its own (tests/fair/test_mfa.py turns it on); the rest
+# of the suite signs organisers and exhibitor admins in with force_login.
+MFA_REQUIRED = False

@@ -420,8 +420,8 @@ def test_categories_page_counts_public_products_per_section_and_category(client)
 
 def test_categories_page_counts_are_cached(client, django_assert_num_queries):
     url = reverse("exhibitors:categories")
-    # categories, counts, fair edition (two queries while no edition exists)
-    with django_assert_num_queries(4):
+    # categories, counts, fair edition (two queries while no edition exists), announcements
+    with django_assert_num_queries(5):
         client.get(url)
 
     with django_assert_num_queries(0):

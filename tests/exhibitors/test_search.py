@@ -631,8 +631,8 @@ def test_search_page_query_count_is_constant(client, django_assert_num_queries, 
 
     # savepoint, settings + category fingerprint + word check, counts + facets + ranked ids,
     # products with exhibitor and first image, exhibitor matches, timeout restore, savepoint
-    # release; base template's edition x2
-    with django_assert_num_queries(9):
+    # release; base template's edition x2 and announcements
+    with django_assert_num_queries(10):
         response = client.get(reverse("exhibitors:search"), {"q": "toaster"})
 
     content = response.content.decode()

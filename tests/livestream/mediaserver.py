@@ -73,6 +73,7 @@ def render_config(
     relay_port: int,
     django_origin: str,
     secret: str,
+    control_port: int,
 ) -> str:
     """The production config with loopback ports, folders under ``root`` and the test's
     Django server. ``root/hls`` holds the HLS files (served at ``/hls/``, as in production
@@ -93,9 +94,13 @@ def render_config(
     relay = f"http://{HOST}:{relay_port}/"
     text = _require(text, "on_publish http://127.0.0.1:8081/", f"on_publish {relay}")
     text = _require(text, "on_publish_done http://127.0.0.1:8081/", f"on_publish_done {relay}")
+    text = _require(text, "on_update http://127.0.0.1:8081/", f"on_update {relay}")
     text = _require(text, "listen 127.0.0.1:8081;", f"listen {HOST}:{relay_port};")
-    text = _require(text, "proxy_pass http://web:8000;", f"proxy_pass {django_origin};")
-    text = _require(text, "__MEDIA_STREAM_CALLBACK_SECRET__", secret)
+    text = _require(text, "listen 8082;", f"listen {HOST}:{control_port};")
+    # The general relay location and the on_update one.
+    text = _require(text, "proxy_pass http://web:8000;", f"proxy_pass {django_origin};", count=2)
+    # The two relay locations send it; the control endpoint checks it.
+    text = _require(text, "__MEDIA_STREAM_CALLBACK_SECRET__", secret, count=3)
     # Temporary files of the HTTP servers (the compiled-in defaults are under /var/lib/nginx).
     temp_paths = "".join(
         f"\n    {name}_temp_path {root}/tmp/{name};"
@@ -147,6 +152,7 @@ class MediaServer:
         self.rtmp_port = free_port()
         self.http_port = free_port()
         self.relay_port = free_port()
+        self.control_port = free_port()
         self.django_origin = django_origin
         self.secret = secret
         self.config_path = self.root / "nginx-rtmp.conf"
@@ -171,6 +177,11 @@ class MediaServer:
     def rtmp_base_url(self) -> str:
         return f"rtmp://{HOST}:{self.rtmp_port}/live"
 
+    @property
+    def control_url(self) -> str:
+        """``MEDIA_CONTROL_URL`` for this server."""
+        return f"http://{HOST}:{self.control_port}/control"
+
     def hls_url(self, public_id: str) -> str:
         return f"{self.hls_base_url}/{public_id}.m3u8"
 
@@ -191,6 +202,7 @@ class MediaServer:
                 relay_port=self.relay_port,
                 django_origin=self.django_origin,
                 secret=self.secret,
+                control_port=self.control_port,
             )
         )
         self.config_path.chmod(0o600)  # it holds the callback secret, as in production
@@ -222,7 +234,8 @@ class MediaServer:
                 raise MediaServerError(
                     f"nginx exited with {self.process.returncode}.\n{self.log_tail()}"
                 )
-            if all(_port_answers(p) for p in (self.rtmp_port, self.http_port, self.relay_port)):
+            ports = (self.rtmp_port, self.http_port, self.relay_port, self.control_port)
+            if all(_port_answers(p) for p in ports):
                 return
             if time.monotonic() > deadline:
                 self.stop()

@@ -42,3 +42,15 @@ function wireAutosubmit() {
 
 wireAutosubmit();
 reportTimeZone().catch(() => {});
+
+// Forms marked data-confirm ask before submitting (deleting something, for instance).
+function wireConfirm() {
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+}
+
+wireConfirm();
+import("./announcements.js").then((m) => m.start()).catch(() => {});

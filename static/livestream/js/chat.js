@@ -326,6 +326,9 @@ class Chat {
       case "chat.hidden":
         this.hideSeq(frame.seq);
         break;
+      case "chat.unhidden":
+        this.unhideMessage(frame.message);
+        break;
       case "chat.pinned":
         this.showPinned(frame.message, true);
         break;
@@ -763,6 +766,14 @@ class Chat {
     this.removeSeq(seq);
     if (this.pinnedSeq === seq) this.showPinned(null, false);
     this.removeQuestion(seq);
+  }
+
+  // A moderator showed a hidden message again: forget it was hidden and put it back in place.
+  unhideMessage(message) {
+    if (!message || !isSeq(message.seq)) return;
+    this.hiddenSeqs.delete(message.seq);
+    this.beginChange();
+    this.acceptMessage({ ...message, hidden: false }, { live: false });
   }
 
   markAnswered(seq) {

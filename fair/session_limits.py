@@ -1,0 +1,87 @@
+"""Session timeouts (SECURITY C3): organisers and exhibitor owners/admins are signed out
+after ``SESSION_PRIVILEGED_IDLE_SECONDS`` (30 min) without a request and
+``SESSION_PRIVILEGED_ABSOLUTE_SECONDS`` (12 h) after signing in, whatever they do; everyone
+else keeps the session cookie's age (``SESSION_COOKIE_AGE``, 14 days, at most 30).
+
+Who is privileged is decided once, at sign-in, and kept in the session: organisers here,
+exhibitor owners and admins through a check the exhibitors app registers (the fair core
+cannot import it). The last-seen time is written at most once a minute, not per request."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.utils.translation import gettext as _
+
+from fair.models import User
+
+AUTH_AT = "_cf_auth_at"
+SEEN_AT = "_cf_seen_at"
+PRIVILEGED = "_cf_privileged"
+SEEN_WRITE_EVERY = 60
+
+_CHECKS: list[Callable[[User], bool]] = []
+
+
+def register_privileged(check: Callable[[User], bool]) -> None:
+    """Add a rule marking users whose sessions get the short timeouts."""
+    _CHECKS.append(check)
+
+
+def is_privileged(user: User) -> bool:
+    return user.is_organiser or any(check(user) for check in _CHECKS)
+
+
+def session_start(request, user: User) -> None:
+    now = int(time.time())
+    request.session[AUTH_AT] = now
+    request.session[SEEN_AT] = now
+    request.session[PRIVILEGED] = is_privileged(user)
+
+
+def session_expired(session, now: float) -> str:
+    """ "idle", "absolute" or "" (still valid)."""
+    if not session.get(PRIVILEGED):
+        return ""
+    auth_at = session.get(AUTH_AT, now)
+    seen_at = session.get(SEEN_AT, now)
+    if now - auth_at > settings.SESSION_PRIVILEGED_ABSOLUTE_SECONDS:
+        return "absolute"
+    if now - seen_at > settings.SESSION_PRIVILEGED_IDLE_SECONDS:
+        return "idle"
+    return ""
+
+
+def _expired_message(expired: str) -> str:
+    if expired == "idle":
+        return _(
+            "You were signed out after %(n)d minutes without activity. Please log in again."
+        ) % {"n": settings.SESSION_PRIVILEGED_IDLE_SECONDS // 60}
+    return _(
+        "You were signed out: sessions of organisers and exhibitor admins last %(n)d hours."
+        " Please log in again."
+    ) % {"n": settings.SESSION_PRIVILEGED_ABSOLUTE_SECONDS // 3600}
+
+
+class SessionTimeoutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            session = request.session
+            now = time.time()
+            if AUTH_AT not in session:  # a session from before the timeouts existed
+                session_start(request, user)
+            expired = session_expired(session, now)
+            if expired:
+                logout(request)
+                messages.info(request, _expired_message(expired))
+            elif now - session.get(SEEN_AT, 0) >= SEEN_WRITE_EVERY:
+                session[SEEN_AT] = int(now)
+        return self.get_response(request)
