@@ -12,7 +12,8 @@ offsets at which it posts) and talks to the parent over a pipe in three steps, l
    ``<run>|<room>:<side><n>|<time.time_ns() at send>|<text>``. Every ``nego.message`` that
    arrives is timed on receipt (receipt minus the embedded send time: every process reads
    the same wall clock) and counted per message id, apart for the other party (the
-   figure that matters) and the sender's own socket (the echo the protocol also sends). A
+   figure that matters) and the sender's own socket (an echo: the bare relay sends one,
+   the server none, as the ack tells the sender everything). A
    message of another room arriving on a socket is counted as ``misdelivered`` (it must be
    0: the rooms are private). Acks are timed against their send. Report.
 3. **stop**: drop every connection and exit.

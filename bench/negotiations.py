@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/negotiations.py [--quick] [--scenarios rooms_500,rooms_100,rooms_50]
         [--json FILE] [--baseline rooms_500,rooms_100] [--rate 1] [--workers 2] [--window 12]
-        [--profile DIR] [--no-email-tasks] [--max-seconds 240]
+        [--profile DIR] [--no-email-tasks] [--uvloop] [--max-seconds 240]
 
 Each room has exactly one buyer socket and one staff socket (500 rooms: 500 buyers, 500
 approved exhibitors with one staff member each, 1,000 sockets on ``/ws/negotiations/``),
@@ -33,7 +33,8 @@ late deliveries. Figures per scenario:
   room (must be 0).
 * ``p50_ms`` / ``p95_ms`` / ``p99_ms`` / ``max_ms``: send to delivery on the other side
   (the send time is embedded in the body; the database write is inside it); ``ack_*`` send
-  to ``nego.ack``; ``echo_p99_ms`` send to the copy on the sender's own socket.
+  to ``nego.ack``. ``echoes``: copies that came back to the sending socket (ours sends
+  none: the ack carries what the sender needs; the bare relay echoes, ``echo_p99_ms``).
 * ``server_cpu_us_per_msg``: utime + stime of both server processes over the window (from
   ``/proc``) per stored message, split into ``event_loops`` and ``other_threads`` (asgiref's
   database thread); ``postgres_`` / ``redis_cpu_us_per_msg`` apart, and
@@ -44,6 +45,8 @@ Baseline in the same run (``bench/nego_baseline.py``): two bare relay processes 
 the same generator (no database, no channel layer; both parties of a room on one process).
 ``cpu_ratio`` is ours over the baseline's server CPU per message. The table ends with the
 issue's goals (p99 <= 50 ms and zero loss at 500 rooms), pass or fail, and the load average.
+``--uvloop`` runs Daphne on uvloop through ``fair/serve.py``, as the container image does
+(without it: plain ``daphne`` on asyncio's own loop, as ``make demo`` does).
 ``--profile DIR`` runs the first server under cProfile during the window
 (``bench/nego_profile.py``; the event loop and the database thread apart); a profiled run's
 latencies are not figures. Every server and client process is stopped on exit, on Ctrl-C,
@@ -319,6 +322,8 @@ def start_servers(kind: str, env: dict, args, logdir: Path) -> list[tuple[int, i
             command = [sys.executable, str(HERE / "nego_baseline.py"), "--port", str(port)]
         else:
             command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+            if args.uvloop:
+                command[1:3] = ["-m", "fair.serve"]
             command += ["--verbosity", "0", "fair.asgi:application"]
             if args.profile and number == 0:
                 Path(args.profile).mkdir(parents=True, exist_ok=True)
@@ -511,6 +516,7 @@ def aggregate(scenario, kind, results, start, stop, ready, failures, held) -> di
         "unanswered": len(unanswered),
         "duplicates": sum(n - 1 for n in delivered.values() if n > 1),
         "misdelivered": sum(r["misdelivered"] for r in results),
+        "echoes": sum(echoed.values()),
         "echo_loss_pct": round(100 * echo_lost / len(expected), 3) if expected else 0.0,
         "p50_ms": pct(latencies, 0.50),
         "p95_ms": pct(latencies, 0.95),
@@ -631,8 +637,9 @@ def report(ours, baseline, ratios, goals, args) -> None:
             f"{figures['postgres_cpu_us_per_msg']} us/msg, redis "
             f"{figures['redis_cpu_us_per_msg']} us/msg, machine busy "
             f"{figures['machine_busy_pct']}%, clients {figures['client_cpu_pct']}%, ack p50/p95 "
-            f"{figures['ack_p50_ms']}/{figures['ack_p95_ms']} ms, echo p99 "
-            f"{figures['echo_p99_ms']} ms, postgres per message {figures['postgres_per_msg']}"
+            f"{figures['ack_p50_ms']}/{figures['ack_p95_ms']} ms, echoes "
+            f"{figures['echoes']} (p99 {figures['echo_p99_ms']} ms), postgres per message "
+            f"{figures['postgres_per_msg']}"
             f", late sends p99 {figures['late_send_p99_ms']} ms, "
             f"acked not delivered {figures['acked_not_delivered']}, unanswered "
             f"{figures['unanswered']}, duplicates {figures['duplicates']}, misdelivered "
@@ -666,6 +673,11 @@ def parse_args(argv=None):
         "--client-loop",
         choices=["uvloop", "asyncio"],
         default="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+    )
+    parser.add_argument(
+        "--uvloop",
+        action="store_true",
+        help="run Daphne on uvloop (fair/serve.py, what the container image runs)",
     )
     parser.add_argument("--warmup", type=float, help="seconds of sending before the window")
     parser.add_argument("--window", type=float, help="measured seconds")

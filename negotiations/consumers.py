@@ -15,9 +15,10 @@ room of someone else answers ``not_found`` exactly like a missing one):
 
 * ``{"type": "nego.send", "negotiation": id, "client_id": "<uuid>", "body": "..."}`` ->
   ``{"type": "nego.ack", "negotiation": id, "client_id", "seq", "sent_at"}`` once stored; the
-  ``nego.message`` broadcast follows to every socket of both parties (the sender's too:
-  clients dedupe by ``seq`` / ``client_id``). Sending the same ``client_id`` again gives the
-  same ack and no second message.
+  ``nego.message`` broadcast goes to every socket of both parties except the sending one
+  (the ack tells it everything: it shows its own text with the acked ``seq``; the user's
+  other sockets get the broadcast). Sending the same ``client_id`` again gives the same ack
+  and no second message.
 * ``{"type": "nego.resume", "negotiation": id, "after": seq}`` -> ``{"type": "nego.history",
   "negotiation": id, "messages": [...], "complete": bool, "resumed": true}`` (at most 200;
   ask again from the last seq while ``complete`` is false). Used after a reconnect and when
@@ -31,13 +32,24 @@ room of someone else answers ``not_found`` exactly like a missing one):
 * ``{"type": "ping"}`` -> ``{"type": "pong"}``.
 
 Errors: ``{"type": "error", "code", "detail", "negotiation"?, "client_id"?, "retry_after"?}``
-with ``code`` in ``invalid``, ``not_found``, ``closed``, ``exhibitor_unavailable``,
-``rate_limited``, ``server_error`` (nothing was stored: retry with the same ``client_id``)."""
+with ``code`` in ``invalid``, ``not_found``, ``closed``, ``read_only`` (the exhibitor is
+suspended: the room can be read, nobody writes), ``exhibitor_unavailable``, ``rate_limited``,
+``server_error`` (nothing was stored: retry with the same ``client_id``).
+
+**Order and deliveries.** A socket's actions run one after the other, in the order they
+arrived, on a task of their own: while a send waits for the database, broadcasts to this
+socket (the channel layer's messages) keep flowing. A send is stored by one statement
+(``services.text_store``) on the realtime database pool; its rate-limit count is one Redis
+round trip from the event loop, and its broadcast is published from the event loop once the
+statement committed."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
+from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -50,6 +62,7 @@ from fair.exceptions import ApplicationError
 from fair.realtime import layer_message, user_group
 from negotiations import events, selectors, services
 from negotiations.presence import presence
+from negotiations.services import rate_limits
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +71,12 @@ CLOSE_SIGN_IN = 4401
 #: How long a room's typing audience is reused before it is read again.
 AUDIENCE_SECONDS = 30.0
 TYPING_MIN_SECONDS = 2.0
+#: Actions a socket may have waiting; one more is refused (a client flooding the socket).
+MAX_QUEUED_ACTIONS = 100
+#: How long a closing socket waits for its action in progress (a send being stored).
+CLOSE_WAIT_SECONDS = 10.0
+#: The channel-layer key naming the one socket a broadcast skips (the sender's).
+EXCEPT_KEY = "except"
 
 
 def _room_id(payload: dict) -> int | None:
@@ -67,20 +86,13 @@ def _room_id(payload: dict) -> int | None:
     return value
 
 
-def _send(user, payload: dict) -> tuple[dict, bool]:
-    message, created = services.message_send(
-        user=user,
-        negotiation_id=payload["negotiation"],
-        client_id=payload.get("client_id") or "",
-        body=payload.get("body") if isinstance(payload.get("body"), str) else "",
+def _store(user, negotiation_id: int, client_id: str, body: str, window) -> services.TextSent:
+    return services.text_store(
+        user=user, negotiation_id=negotiation_id, client_id=client_id, body=body, window=window
     )
-    return {
-        "type": "nego.ack",
-        "negotiation": message.negotiation_id,
-        "client_id": message.client_id,
-        "seq": message.seq,
-        "sent_at": message.created_at,
-    }, created
+
+
+_store_async = db_async(_store)
 
 
 def _resume(user, negotiation_id: int, after: int) -> dict:
@@ -117,6 +129,7 @@ class NegotiationConsumer(FairJsonConsumer):
 
     user = None
     _present = False
+    _worker: asyncio.Task | None = None
 
     async def connect(self):
         user = self.scope.get("user")
@@ -128,6 +141,7 @@ class NegotiationConsumer(FairJsonConsumer):
         #: {room id: (typing event, other parties' ids, read at)}
         self._audiences: dict[int, tuple[dict, list[int], float]] = {}
         self._typed_at: dict[int, float] = {}
+        self._backlog: deque = deque()
         await self.accept()  # joins user_group(user.pk)
         await presence.connect(user.pk, self.channel_name)
         self._present = True
@@ -135,18 +149,48 @@ class NegotiationConsumer(FairJsonConsumer):
         await self.send_json({"type": "nego.ready", "unread": unread})
 
     async def disconnect(self, code):
+        if self._worker is not None and not self._worker.done():
+            # Actions not started are dropped (unacknowledged: the client sends them again);
+            # the one in progress finishes, so a stored message is also broadcast.
+            self._backlog.clear()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._worker), CLOSE_WAIT_SECONDS)
         if self._present:
             self._present = False
             await presence.disconnect(self.user.pk, self.channel_name)
 
+    async def receive(self, text_data=None, bytes_data=None):
+        """Queue the frame for this socket's action task (see "Order and deliveries")."""
+        if len(self._backlog) >= MAX_QUEUED_ACTIONS:
+            await self._error("rate_limited", _("Too many actions at once."), retry_after=1)
+            return
+        self._backlog.append((text_data, bytes_data))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._work())
+
+    async def _work(self) -> None:
+        while self._backlog:
+            text_data, bytes_data = self._backlog.popleft()
+            try:
+                await super().receive(text_data=text_data, bytes_data=bytes_data)
+            except Exception:
+                logger.exception("negotiation socket action failed")
+
+    async def realtime_event(self, message: dict[str, str]) -> None:
+        """A broadcast, forwarded as encoded, except to the socket that sent it (acked)."""
+        if message.get(EXCEPT_KEY) == self.channel_name:
+            return
+        await self.send(text_data=message["text"])
+
     async def _error(self, code: str, detail: str, **extra: Any) -> None:
         await self.send_error(code, detail, **{k: v for k, v in extra.items() if v is not None})
 
-    async def _call(self, function, *args, negotiation: int | None, client_id=None):
-        """Run a database call; turn refusals into error frames. Returns None when refused."""
+    async def _call(self, function, *args, negotiation: int | None, client_id=None, runner=None):
+        """Run a database call (``runner``: ``function`` already made awaitable); turn
+        refusals into error frames. Returns None when refused."""
         try:
             # The realtime pool: several threads, no per-call health-check query.
-            return await db_async(function)(*args)
+            return await (runner or db_async(function))(*args)
         except ApplicationError as error:
             await self._error(
                 error.code,
@@ -179,16 +223,39 @@ class NegotiationConsumer(FairJsonConsumer):
         if room is None:
             await self._error("invalid", _("Name the negotiation."), client_id=client_id or None)
             return
-        result = await self._call(
-            _send,
-            self.user,
-            {**payload, "client_id": client_id},
-            negotiation=room,
-            client_id=client_id or None,
+        try:
+            client_id = services.client_id_check(client_id)
+            body = services.text_body_check(payload.get("body"))
+        except ApplicationError as error:
+            await self._error(
+                error.code, error.message, negotiation=room, client_id=client_id or None
+            )
+            return
+        try:
+            window = await rate_limits.acount(self.user.pk)
+        except Exception:
+            logger.exception("negotiation rate limit unavailable")
+            window = None  # the limit is a guard, not a reason to lose a message
+        sent = await self._call(
+            _store, self.user, room, client_id, body, window,
+            negotiation=room, client_id=client_id, runner=_store_async,
+        )  # fmt: skip
+        if window is not None and (sent is None or not sent.created):
+            # Refused, or a retry of a stored message: it does not count.
+            with contextlib.suppress(Exception):
+                await rate_limits.arefund(window)
+        if sent is None:
+            return
+        ack = self.send(text_data=layer_message(sent.ack())["text"])
+        if not sent.created:
+            await ack
+            return
+        message = layer_message(sent.event(self.user))
+        message[EXCEPT_KEY] = self.channel_name
+        layer = self.channel_layer
+        await asyncio.gather(
+            ack, *(layer.group_send(user_group(uid), message) for uid in sent.audience)
         )
-        if result is not None:
-            ack, _created = result
-            await self.send(text_data=layer_message(ack)["text"])
 
     async def handle_resume(self, payload: dict[str, Any]) -> None:
         room = _room_id(payload)

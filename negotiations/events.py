@@ -137,6 +137,27 @@ def broadcast_message_json(message: Message) -> dict:
     return message_json(message, language=settings.LANGUAGE_CODE)
 
 
+def text_message_json(
+    *, negotiation_id: int, seq: int, client_id: str, side: str, author, body: str, sent_at
+) -> dict:
+    """``message_json`` of a text message from its known fields (the websocket's hot path
+    builds no model instance); the same keys, in the same order."""
+    return {
+        "type": "nego.message",
+        "negotiation": negotiation_id,
+        "seq": seq,
+        "client_id": client_id,
+        "kind": Message.Kind.TEXT.value,
+        "side": side,
+        "author": user_json(author),
+        "body": body,
+        "event": "",
+        "sent_at": sent_at,
+        "attachment": None,
+        "quote": None,
+    }
+
+
 def quote_event(quote: Quote) -> dict:
     return {
         "type": "nego.quote",

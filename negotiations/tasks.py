@@ -59,10 +59,11 @@ def negotiation_notify_offline(*, negotiation_id: int) -> int:
     from exhibitors.models import ExhibitorMember
     from negotiations.models import Negotiation
     from negotiations.presence import presence
-    from negotiations.services import notify_pending_key
+    from negotiations.services import notify_forget, notify_pending_key
 
     # From now on a new message queues a new run (this one may not see it).
     cache.delete(notify_pending_key(negotiation_id))
+    notify_forget(negotiation_id)
     negotiation = (
         Negotiation.objects.select_related("buyer", "buyer__buyer_profile", "exhibitor")
         .filter(pk=negotiation_id)

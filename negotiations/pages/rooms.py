@@ -10,7 +10,8 @@ is shown in plain words as a message on the page the button was on.
 
 **The room.** Loaded through ``negotiation_for_party``: parties only, 404 for everyone else
 exactly as for a room that does not exist. Opening it marks it read up to its newest message
-(the page shows them; the script marks later ones as they arrive). The page carries the
+(the page shows them; the script marks later ones as they arrive); a suspended exhibitor's
+room is read-only (a notice instead of the composer and the quote form). The page carries the
 newest history (JSON, in the reader's language), the other side's read marker, the purchase
 intents and, for the quote form, the exhibitor's catalogue; ``static/negotiations/js/room.js``
 makes it live."""
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from buyers.models import BuyerProfile
-from exhibitors.models import CURRENCIES, Incoterm, Product
+from exhibitors.models import CURRENCIES, Exhibitor, Incoterm, Product
 from exhibitors.selectors import (
     exhibitors_public,
     membership_get,
@@ -267,6 +268,8 @@ def room(request: HttpRequest, negotiation_id: int) -> HttpResponse:
             "max_upload": MAX_ATTACHMENT_BYTES,
             "accept_extensions": ",".join(f".{ext}" for ext in ALLOWED_EXTENSIONS),
             "side_buyer": Side.BUYER,
+            # A suspended exhibitor's rooms stay readable; nobody writes in them.
+            "read_only": exhibitor.status == Exhibitor.Status.SUSPENDED,
             "zone_name": getattr(request, "time_zone_name", ""),
             "default_language": settings.LANGUAGE_CODE,
         },

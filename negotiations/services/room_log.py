@@ -5,6 +5,8 @@ parties' user groups, and queuing the offline-email check on commit."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -51,18 +53,63 @@ def send_on_commit(user_ids: list[int], event: dict) -> None:
     transaction.on_commit(_send, robust=True)
 
 
-def notify_on_commit(negotiation_id: int) -> None:
+#: Rooms whose offline-email task this process knows to be pending: {room id: monotonic
+#: time until which that is certain}. Saves the Redis round trip of every message of a busy
+#: room (one per ``NOTIFY_DELAY_SECONDS`` instead).
+_pending_until: dict[int, float] = {}
+_pending_lock = threading.Lock()
+#: Margin before a pending task's earliest run (clocks of processes differ a little).
+NOTIFY_MARGIN_SECONDS = 5
+
+
+def _known_pending(negotiation_id: int) -> bool:
+    until = _pending_until.get(negotiation_id)
+    return until is not None and time.monotonic() < until
+
+
+def _remember_pending(negotiation_id: int, queued_at: float) -> None:
+    # The task queued at ``queued_at`` runs NOTIFY_DELAY_SECONDS later at the earliest and
+    # deletes the pending key only then: until that moment every committed message is seen
+    # by it, so nothing needs to be queued.
+    left = queued_at + NOTIFY_DELAY_SECONDS - NOTIFY_MARGIN_SECONDS - time.time()
+    if left > 0:
+        with _pending_lock:
+            if len(_pending_until) > 50_000:
+                _pending_until.clear()
+            _pending_until[negotiation_id] = time.monotonic() + left
+
+
+def notify_queue(negotiation_id: int) -> None:
     """Queue the offline-email check for the room, unless one is already pending (a busy room
     queues one task per ``NOTIFY_DELAY_SECONDS``, not one per message). The task itself
-    limits mails to one per room and recipient per ten minutes."""
+    limits mails to one per room and recipient per ten minutes. Call it after the message
+    committed (``notify_on_commit``)."""
+    if _known_pending(negotiation_id):
+        return
+    key = notify_pending_key(negotiation_id)
+    now = time.time()
+    if cache.add(key, now, timeout=NOTIFY_PENDING_SECONDS):
+        # Remembered first: an eager task (the embedded demo, tests) runs inside
+        # apply_async and forgets it again.
+        _remember_pending(negotiation_id, now)
+        negotiation_notify_offline.apply_async(
+            kwargs={"negotiation_id": negotiation_id}, countdown=NOTIFY_DELAY_SECONDS
+        )
+        return
+    queued_at = cache.get(key)
+    if isinstance(queued_at, (int, float)):
+        _remember_pending(negotiation_id, queued_at)
 
-    def _queue() -> None:
-        if cache.add(notify_pending_key(negotiation_id), 1, timeout=NOTIFY_PENDING_SECONDS):
-            negotiation_notify_offline.apply_async(
-                kwargs={"negotiation_id": negotiation_id}, countdown=NOTIFY_DELAY_SECONDS
-            )
 
-    transaction.on_commit(_queue, robust=True)
+def notify_forget(negotiation_id: int) -> None:
+    """The room's task is running (called by it): the next message queues a new one."""
+    with _pending_lock:
+        _pending_until.pop(negotiation_id, None)
+
+
+def notify_on_commit(negotiation_id: int) -> None:
+    """``notify_queue`` once the transaction commits (at once outside a transaction)."""
+    transaction.on_commit(lambda: notify_queue(negotiation_id), robust=True)
 
 
 def client_id_check(client_id: str) -> str:
@@ -76,12 +123,28 @@ def client_id_check(client_id: str) -> str:
 
 
 def writable(negotiation: Negotiation) -> None:
-    if negotiation.exhibitor.status != Exhibitor.Status.APPROVED:
-        raise ApplicationError(
+    """Refuse writes into a room nobody may write to: its exhibitor is suspended
+    (``read_only``: the conversation stays readable) or otherwise not approved, or the room
+    is closed."""
+    refusal = write_refusal(
+        exhibitor_status=negotiation.exhibitor.status, room_status=negotiation.status
+    )
+    if refusal is not None:
+        raise refusal
+
+
+def write_refusal(*, exhibitor_status: str, room_status: str) -> ApplicationError | None:
+    if exhibitor_status == Exhibitor.Status.SUSPENDED:
+        return ApplicationError(
+            _("This exhibitor is suspended; the conversation is read-only."), code="read_only"
+        )
+    if exhibitor_status != Exhibitor.Status.APPROVED:
+        return ApplicationError(
             _("This exhibitor cannot be contacted at the moment."), code="exhibitor_unavailable"
         )
-    if negotiation.status == Negotiation.Status.CLOSED:
-        raise ApplicationError(_("This negotiation is closed. Reopen it to write."), code="closed")
+    if room_status == Negotiation.Status.CLOSED:
+        return ApplicationError(_("This negotiation is closed. Reopen it to write."), code="closed")
+    return None
 
 
 def stored_message(negotiation_id: int, user: User, client_id: str) -> Message | None:

@@ -16,7 +16,7 @@ from livestream.models import LiveSession
 from negotiations import events
 from negotiations.models import Message, Negotiation, PurchaseIntent
 from negotiations.selectors import negotiation_for_party, party_user_ids, staff_user_ids
-from negotiations.services.room_log import send_on_commit, system
+from negotiations.services.room_log import send_on_commit, system, write_refusal
 
 #: New rooms a buyer may open per hour (SECURITY I: room creation is rate limited).
 ROOMS_PER_HOUR = 20
@@ -223,11 +223,10 @@ def _status_set(*, user: User, negotiation_id: int, close: bool) -> Negotiation:
     else:
         if negotiation.status != S.CLOSED:
             return negotiation
-        if negotiation.exhibitor.status != Exhibitor.Status.APPROVED:
-            raise ApplicationError(
-                _("This exhibitor cannot be contacted at the moment."),
-                code="exhibitor_unavailable",
-            )
+        # A suspended exhibitor's room stays as it is (read-only); so does a closed one.
+        refusal = write_refusal(exhibitor_status=negotiation.exhibitor.status, room_status=S.OPEN)
+        if refusal is not None:
+            raise refusal
         has_intent = PurchaseIntent.objects.filter(negotiation=negotiation).exists()
         status, event = (S.AGREED if has_intent else S.OPEN), Message.Event.REOPENED
     negotiation.status = status

@@ -441,3 +441,58 @@ def test_negotiation_counter_offer_decline_and_close_live_on_both_sides(new_cont
 
     for problems in (problems_a, problems_o):
         assert_no_problems(problems)
+
+
+def test_negotiation_of_suspended_exhibitor_turns_read_only_and_back(new_context):
+    from exhibitors import services as exhibitor_services
+    from tests.factories import make_organiser
+
+    exhibitor = make_exhibitor(name="Lantern Works")
+    owner = owner_of(exhibitor)
+    khalid = make_buyer(full_name="Khalid Alsaud", company="Gulf Trading")
+    room, _created = nego_services.negotiation_open(buyer=khalid, exhibitor_id=exhibitor.pk)
+    nego_services.quote_send(
+        user=owner, negotiation_id=room.pk, client_id="quote-before-suspension", data=quote_data()
+    )
+    organiser = make_organiser()
+    room_path = reverse("negotiations:room", args=[room.pk])
+    page, problems = sign_in(new_context, email=khalid.email, path=room_path)
+    room_ready(page)
+    notice = page.locator("[data-nego-read-only-note]")
+    expect(notice).to_be_hidden()
+
+    # Suspended while the page is open: the next send is refused and the room turns read-only.
+    exhibitor_services.exhibitor_suspend(
+        actor=organiser, exhibitor_id=exhibitor.pk, reason="Fake certificates"
+    )
+    page.get_by_label("Your message").fill("Are you still there?")
+    page.get_by_label("Your message").press("Enter")
+    expect(notice).to_be_visible(timeout=LIVE)
+    expect(notice).to_contain_text("the conversation is read-only")
+    refused = message(page, "Are you still there?")
+    expect(refused).to_contain_text("Not sent.")
+    expect(refused).to_contain_text("This exhibitor is suspended; the conversation is read-only.")
+    expect(page.locator("[data-nego-compose]")).to_be_hidden()
+    expect(page.locator("[data-nego-quote-box]")).to_be_hidden()
+    expect(log(page).get_by_role("button", name="Accept")).to_have_count(0)
+    refused.get_by_role("button", name="Discard").click()
+    expect(refused).to_have_count(0)
+
+    # A reload shows the history, the notice and no composer.
+    page.reload()
+    room_ready(page)
+    expect(notice).to_be_visible()
+    expect(page.locator("[data-nego-compose]")).to_be_hidden()
+    expect(log(page).locator("[data-quote-card]")).to_have_count(1)
+
+    # Reinstated: the composer is back and the message goes through.
+    exhibitor_services.exhibitor_reinstate(actor=organiser, exhibitor_id=exhibitor.pk)
+    page.reload()
+    room_ready(page)
+    expect(notice).to_be_hidden()
+    page.get_by_label("Your message").fill("Glad you are back.")
+    page.get_by_label("Your message").press("Enter")
+    expect(message(page, "Glad you are back.")).not_to_contain_text("Sending", timeout=LIVE)
+    assert Message.objects.filter(negotiation=room, body="Glad you are back.").count() == 1
+    assert not Message.objects.filter(negotiation=room, body="Are you still there?").exists()
+    assert_no_problems(problems)

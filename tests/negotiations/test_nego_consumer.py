@@ -116,33 +116,50 @@ async def test_send_acks_the_sender_and_reaches_both_parties_only(cast):
     cid = client_id()
     async with (
         socket_of(cast.buyer) as buyer,
+        socket_of(cast.buyer) as buyer_other_tab,
         socket_of(cast.sales) as sales,
         socket_of(cast.other_buyer) as other_buyer,
         socket_of(cast.other_staff) as other_staff,
     ):
         await buyer.send_json_to(
-            {"type": "nego.send", "negotiation": cast.room.pk, "client_id": cid, "body": "Hi!"}
+            {"type": "nego.send", "negotiation": cast.room.pk, "client_id": cid, "body": " Hi! "}
         )
         ack = await frames_until(buyer, "nego.ack")
-        echoed = await frames_until(buyer, "nego.message")
         delivered = await frames_until(sales, "nego.message")
+        other_tab = await frames_until(buyer_other_tab, "nego.message")
+        # The sending socket has the ack: the broadcast is not echoed to it.
+        more_for_sender = await drain(buyer)
         outsiders = await drain(other_buyer) + await drain(other_staff)
 
-    assert {k: ack[k] for k in ("negotiation", "client_id", "seq")} == {
+    assert {k: ack[k] for k in ("type", "negotiation", "client_id", "seq")} == {
+        "type": "nego.ack",
         "negotiation": cast.room.pk,
         "client_id": cid,
         "seq": 2,
     }
-    assert delivered == echoed
-    assert {k: delivered[k] for k in ("negotiation", "seq", "kind", "side", "body")} == {
+    assert more_for_sender == []
+    assert delivered == other_tab
+    assert {
+        k: delivered[k] for k in ("negotiation", "seq", "client_id", "kind", "side", "body")
+    } == {
         "negotiation": cast.room.pk,
         "seq": 2,
+        "client_id": cid,
         "kind": "text",
         "side": "buyer",
         "body": "Hi!",
     }
     assert delivered["author"] == {"id": cast.buyer.pk, "name": "Anne Buyer"}
+    assert delivered["sent_at"] == ack["sent_at"]
+    assert (delivered["attachment"], delivered["quote"], delivered["event"]) == (None, None, "")
     assert outsiders == []
+    stored = await sync_to_async(Message.objects.get)(client_id=cid)
+    assert (stored.seq, stored.body, stored.side, stored.author_id) == (
+        2,
+        "Hi!",
+        "buyer",
+        cast.buyer.pk,
+    )
 
 
 async def test_send_retry_with_same_client_id_acks_again_without_second_message(cast):
@@ -213,6 +230,50 @@ async def test_send_in_closed_room_refused_with_code(cast):
         error = await frames_until(buyer, "nego.ack")
 
     assert (error["code"], error["negotiation"]) == ("closed", cast.room.pk)
+
+
+async def test_send_in_suspended_exhibitors_room_is_read_only_and_reaches_nobody(cast, settings):
+    from exhibitors import services as exhibitor_services
+    from tests.factories import make_organiser
+
+    settings.NEGO_MESSAGES_PER_MINUTE = 1
+    organiser = await sync_to_async(make_organiser)()
+    await sync_to_async(exhibitor_services.exhibitor_suspend)(
+        actor=organiser, exhibitor_id=cast.exhibitor.pk, reason="Fake certificates"
+    )
+    async with socket_of(cast.buyer) as buyer, socket_of(cast.sales) as sales:
+        errors = []
+        for _ in range(2):  # refusals do not count against the limit of one a minute
+            cid = client_id()
+            await sales.send_json_to(
+                {"type": "nego.send", "negotiation": cast.room.pk, "client_id": cid, "body": "x"}
+            )
+            errors.append((cid, await frames_until(sales, "nego.ack")))
+        seen_by_buyer = await drain(buyer)
+        await sync_to_async(exhibitor_services.exhibitor_reinstate)(
+            actor=organiser, exhibitor_id=cast.exhibitor.pk
+        )
+        await sales.send_json_to(
+            {
+                "type": "nego.send",
+                "negotiation": cast.room.pk,
+                "client_id": client_id(),
+                "body": "y",
+            }
+        )
+        ack = await frames_until(sales, "nego.ack")
+        delivered = await frames_until(buyer, "nego.message")
+
+    for cid, error in errors:
+        assert error == {
+            "type": "error",
+            "code": "read_only",
+            "detail": "This exhibitor is suspended; the conversation is read-only.",
+            "negotiation": cast.room.pk,
+            "client_id": cid,
+        }
+    assert seen_by_buyer == []
+    assert (ack["type"], ack["seq"], delivered["seq"], delivered["body"]) == ("nego.ack", 2, 2, "y")
 
 
 async def test_rate_limited_sender_gets_retry_after(cast, settings):

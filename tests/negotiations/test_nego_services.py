@@ -263,10 +263,7 @@ def test_message_send_refused_in_closed_room_and_for_suspended_exhibitor():
         send(owner_of(room.exhibitor), room)
 
     assert closed.value.code == "closed"
-    assert (suspended_buyer.value.code, suspended_staff.value.code) == (
-        "exhibitor_unavailable",
-        "exhibitor_unavailable",
-    )
+    assert (suspended_buyer.value.code, suspended_staff.value.code) == ("read_only", "read_only")
     assert room.messages.filter(kind="text").count() == 0
 
 

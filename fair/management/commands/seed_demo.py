@@ -94,6 +94,8 @@ class Command(BaseCommand):
         sessions = demo_sessions_load(
             remind=User.objects.filter(email__iexact="khalid@buyer.example").first()
         )
+        self._halls(edition)
+        self._welcome(organiser)
         fair_edition_cache_clear()
 
         self.stdout.write(self.style.SUCCESS(f"Demo fair ready: {edition.name}"))
@@ -107,6 +109,34 @@ class Command(BaseCommand):
             self.stdout.write(f"  buyer      {user.email}  ({user.time_zone})")
         for email, what in exhibitor_logins:
             self.stdout.write(f"  exhibitor  {email}  ({what})")
+
+    def _halls(self, edition: FairEdition) -> None:
+        """Two halls of the demo edition, each hosting the sections of some categories."""
+        from fair.models import Hall
+
+        layout = {
+            ("11.1", "Electronics"): ["electronics-appliances"],
+            ("12.2", "Lighting"): ["lighting-electrical"],
+        }
+        for (code, name), parents in layout.items():
+            hall, _ = Hall.objects.get_or_create(
+                edition=edition, code=code, defaults={"name": name}
+            )
+            hall.sections.set(Category.objects.filter(parent__slug__in=parents))
+
+    def _welcome(self, organiser: User) -> None:
+        """A standing announcement to everyone (published through the service, audited)."""
+        from fair.announcements import announcement_publish
+        from fair.models import Announcement
+
+        title = "Welcome to the CloudFair demo edition"
+        if not Announcement.objects.filter(title=title).exists():
+            announcement_publish(
+                actor=organiser,
+                title=title,
+                body="Live sessions run around the clock; press “One-to-one negotiation” to talk "
+                "business privately with any exhibitor.",
+            )
 
     def _edition(self) -> FairEdition:
         # Ten days, 24 hours a day, opened yesterday so the demo fair is running now.

@@ -5,6 +5,7 @@
 // Markup it reads: templates/negotiations/room.html: [data-nego-room] with data-negotiation,
 // data-side ("buyer" / "exhibitor"), data-viewer (the user's id), data-status, data-ws-path,
 // data-zone, data-csrf, data-last-seq, data-other-read, data-my-read, data-default-language,
+// data-read-only ("1" when the exhibitor is suspended: the room is readable, nobody writes),
 // the API URLs (data-messages-url, data-attachment-url,
 // data-quote-url, data-accept-url, data-decline-url with "0" for the quote id), the limits
 // (data-max-length, data-max-upload, data-extensions) and the translated texts data-text-*;
@@ -268,6 +269,7 @@ class NegotiationRoom {
     this.unseen = 0;
     this.upload = null;
     this.quoteAttempt = null; // {signature, clientId} of a quote whose answer was lost
+    this.readOnly = data.readOnly === "1"; // the exhibitor is suspended
 
     this.connection = new Connection(data.wsPath || "/ws/negotiations/", {
       onOpen: () => this.onOpen(),
@@ -432,6 +434,7 @@ class NegotiationRoom {
   onError(frame) {
     if (frame.negotiation !== undefined && frame.negotiation !== this.id) return;
     const reason = this.errorText(frame);
+    if (frame.code === "read_only") this.becomeReadOnly();
     const entry = frame.client_id ? this.pending.get(frame.client_id) : undefined;
     if (entry) {
       this.failPending(entry, reason, frame.code || "error");
@@ -451,6 +454,8 @@ class NegotiationRoom {
         return this.text("textErrorClosed");
       case "exhibitor_unavailable":
         return this.text("textErrorUnavailable");
+      case "read_only":
+        return this.text("textErrorReadOnly");
       case "not_found":
         return this.text("textErrorNotFound");
       case "invalid":
@@ -1142,6 +1147,10 @@ class NegotiationRoom {
     if (data && typeof data === "object") {
       if (data.code === "rate_limited") return this.errorText(data);
       if (data.code === "closed") return this.text("textErrorClosed");
+      if (data.code === "read_only") {
+        this.becomeReadOnly();
+        return this.text("textErrorReadOnly");
+      }
       if (typeof data.detail === "string") return data.detail;
       const messages = [];
       for (const key of [field, "non_field_errors", ...Object.keys(data)]) {
@@ -1283,7 +1292,10 @@ class NegotiationRoom {
       intent.hidden = true;
     }
     const decidable =
-      status === "open" && this.status !== "closed" && !(valid.getTime() <= Date.now());
+      status === "open" &&
+      this.status !== "closed" &&
+      !this.readOnly &&
+      !(valid.getTime() <= Date.now());
     const theirs = quote.side !== this.side;
     const actions = card.querySelector('[data-q="actions"]');
     const hadFocus = card.contains(document.activeElement);
@@ -1604,18 +1616,22 @@ class NegotiationRoom {
       badge.className = `badge nego-status nego-status-${status}`;
     }
     const closed = status === "closed";
+    const locked = closed || this.readOnly; // nothing can be written
     const hadFocus = this.compose && this.compose.contains(document.activeElement);
-    if (this.compose) this.compose.hidden = closed;
-    if (this.quoteBox) this.quoteBox.hidden = closed;
+    if (this.compose) this.compose.hidden = locked;
+    if (this.quoteBox) this.quoteBox.hidden = locked;
     const note = this.find("[data-nego-closed-note]");
-    if (note) note.hidden = !closed;
+    if (note) note.hidden = !closed || this.readOnly;
+    const readOnlyNote = this.find("[data-nego-read-only-note]");
+    if (readOnlyNote) readOnlyNote.hidden = !this.readOnly;
     const closeForm = this.find("[data-nego-close-form]");
     const reopenForm = this.find("[data-nego-reopen-form]");
     if (closeForm) closeForm.hidden = closed;
-    if (reopenForm) reopenForm.hidden = !closed;
-    if (hadFocus && closed && note) {
-      note.setAttribute("tabindex", "-1");
-      note.focus();
+    if (reopenForm) reopenForm.hidden = !closed || this.readOnly;
+    const shown = this.readOnly ? readOnlyNote : note;
+    if (hadFocus && locked && shown) {
+      shown.setAttribute("tabindex", "-1");
+      shown.focus();
     }
     for (const card of this.log.querySelectorAll("[data-quote-card]")) {
       const quote = this.quotes.get(Number(card.dataset.quoteId));
@@ -1626,6 +1642,15 @@ class NegotiationRoom {
         this.text("textStatusChanged", { status: this.text(`textStatus${capitalised(status)}`) }),
       );
     }
+  }
+
+  // The server refused a write because the exhibitor was suspended meanwhile: the room turns
+  // read-only at once (what was typed stays in the list as "Not sent").
+  becomeReadOnly() {
+    if (this.readOnly) return;
+    this.readOnly = true;
+    this.root.dataset.readOnly = "1";
+    this.renderStatus(false);
   }
 
   onAssigned(assignee) {
