@@ -9,32 +9,17 @@ the denormalised follower count."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from asgiref.sync import sync_to_async
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from exhibitors.models import Exhibitor
 from exhibitors.selectors import exhibitors_with_figures, product_counts_of
+from fair.csv_export import csv_chunks
 
-# A cell starting with one of these is a formula to a spreadsheet program (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-ROWS_PER_CHUNK = 500
 CURSOR_CHUNK = 2000
-
-
-def csv_cell(value) -> str:
-    """A cell that a spreadsheet shows as text, never runs as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
 
 
 def _when(value: datetime | None) -> str:
@@ -100,37 +85,12 @@ def exhibitors_csv_row(exhibitor: Exhibitor, products: tuple[int, int] = (0, 0))
 
 
 def exhibitors_csv_chunks(queryset: QuerySet[Exhibitor]) -> Iterator[str]:
-    """The CSV text in chunks of ``ROWS_PER_CHUNK`` rows: a byte-order mark (spreadsheet
-    programs then read UTF-8), the header, the rows. The statement runs when the first row
-    is asked for."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow([csv_cell(cell) for cell in exhibitors_csv_header()])
+    """The CSV text in chunks (``fair.csv_export``). The statements run when the first
+    chunk is asked for."""
     products = product_counts_of(queryset)
     rows = exhibitors_csv_queryset(queryset).iterator(chunk_size=CURSOR_CHUNK)
-    for n, exhibitor in enumerate(rows, 1):
-        cells = exhibitors_csv_row(exhibitor, products.get(exhibitor.pk, (0, 0)))
-        writer.writerow([csv_cell(cell) for cell in cells])
-        if n % ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-async def exhibitors_csv_chunks_async(queryset: QuerySet[Exhibitor]) -> AsyncIterator[str]:
-    """The same chunks for an ASGI server (Daphne): Django would otherwise gather a
-    synchronous stream into one list before sending it. Each chunk is read on the
-    thread-sensitive executor, so the cursor stays on the request's database connection."""
-    chunks = exhibitors_csv_chunks(queryset)
-    read = sync_to_async(next, thread_sensitive=True)
-    try:
-        while True:
-            chunk = await read(chunks, None)
-            if chunk is None:
-                return
-            yield chunk
-    finally:
-        # A client that went away: close the server-side cursor on its connection's thread.
-        await sync_to_async(chunks.close, thread_sensitive=True)()
+    return csv_chunks(
+        exhibitors_csv_header(),
+        rows,
+        lambda exhibitor: exhibitors_csv_row(exhibitor, products.get(exhibitor.pk, (0, 0))),
+    )

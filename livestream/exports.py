@@ -7,19 +7,15 @@ UTC, ISO 8601. Cells are made spreadsheet-safe (``csv_cell``: no formula injecti
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from asgiref.sync import sync_to_async
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from exhibitors.exports import csv_cell
+from fair.csv_export import csv_chunks
 from livestream.models import LiveSession
 
-ROWS_PER_CHUNK = 500
 CURSOR_CHUNK = 2000
 
 
@@ -86,34 +82,7 @@ def sessions_csv_row(row: dict) -> list:
 
 
 def sessions_csv_chunks(queryset: QuerySet[LiveSession]) -> Iterator[str]:
-    """The CSV text in chunks of ``ROWS_PER_CHUNK`` rows: a byte-order mark (spreadsheet
-    programs then read UTF-8), the header, the rows. The statement runs when the first row
-    is asked for."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow([csv_cell(cell) for cell in sessions_csv_header()])
+    """The CSV text in chunks (``fair.csv_export``). The statement runs when the first
+    chunk is asked for."""
     rows = sessions_csv_rows(queryset).iterator(chunk_size=CURSOR_CHUNK)
-    for n, row in enumerate(rows, 1):
-        writer.writerow([csv_cell(cell) for cell in sessions_csv_row(row)])
-        if n % ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-async def sessions_csv_chunks_async(queryset: QuerySet[LiveSession]) -> AsyncIterator[str]:
-    """The same chunks for an ASGI server (Daphne), which would otherwise gather a
-    synchronous stream into one list first. Each chunk is read on the thread-sensitive
-    executor, so the cursor stays on the request's database connection."""
-    chunks = sessions_csv_chunks(queryset)
-    read = sync_to_async(next, thread_sensitive=True)
-    try:
-        while True:
-            chunk = await read(chunks, None)
-            if chunk is None:
-                return
-            yield chunk
-    finally:
-        await sync_to_async(chunks.close, thread_sensitive=True)()
+    return csv_chunks(sessions_csv_header(), rows, sessions_csv_row)

@@ -13,26 +13,21 @@ WSGI (and the test client) as a plain iterator over a server-side cursor."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC
-from itertools import islice
 
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from fair.audit import audit_record
+from fair.csv_export import csv_chunks, csv_response
 from fair.organiser.access import organiser_required
 from negotiations.figures import intent_aggregates
 from negotiations.models import Negotiation, Quote
 from negotiations.selectors import negotiation_figures
-from negotiations.views import content_disposition, csv_cell
 
 INTENTS_PER_PAGE = 50
 STREAM_CHUNK_ROWS = 500
@@ -53,50 +48,17 @@ def _utc(value) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-class _Line:
-    """A file-like object that hands back what ``csv.writer`` writes (one line at a time)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def intents_csv_lines(rows: Iterable[dict]) -> Iterator[str]:
-    writer = csv.writer(_Line())
-    yield "\ufeff"  # a byte-order mark: spreadsheet programs then read UTF-8 correctly
-    yield writer.writerow(INTENTS_HEADER)
-    for row in rows:
-        yield writer.writerow(
-            [
-                csv_cell(cell)
-                for cell in (
-                    row["exhibitor_id"],
-                    row["exhibitor_name"],
-                    row["buyer_country"] or "",
-                    row["currency"],
-                    row["intents"],
-                    row["total_value"],
-                    _utc(row["first_at"]),
-                    _utc(row["last_at"]),
-                )
-            ]
-        )
-
-
-async def _async_chunks(lines: Iterator[str], size: int = STREAM_CHUNK_ROWS) -> AsyncIterator[str]:
-    # thread_sensitive: every chunk runs on the request's own thread, so the server-side
-    # cursor of ``.iterator()`` stays on the connection that opened it.
-    take = sync_to_async(lambda: "".join(islice(lines, size)), thread_sensitive=True)
-    while chunk := await take():
-        yield chunk
-
-
-def streaming_csv(request: HttpRequest, lines: Iterator[str], filename: str) -> HttpResponse:
-    content = _async_chunks(lines) if isinstance(request, ASGIRequest) else lines
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition(filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+def _intent_cells(row: dict) -> list:
+    return [
+        row["exhibitor_id"],
+        row["exhibitor_name"],
+        row["buyer_country"] or "",
+        row["currency"],
+        row["intents"],
+        row["total_value"],
+        _utc(row["first_at"]),
+        _utc(row["last_at"]),
+    ]
 
 
 @require_GET
@@ -112,9 +74,8 @@ def intents_csv(request: HttpRequest) -> HttpResponse:
             target_label="negotiations: purchase intents (CSV)",
             data={"export": "negotiation_intents", "filename": filename},
         )
-    return streaming_csv(
-        request, intents_csv_lines(rows.iterator(chunk_size=STREAM_CHUNK_ROWS)), filename
-    )
+    rows = rows.iterator(chunk_size=STREAM_CHUNK_ROWS)
+    return csv_response(request, csv_chunks(INTENTS_HEADER, rows, _intent_cells), filename)
 
 
 @require_GET

@@ -8,7 +8,6 @@ transaction."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from exhibitors import services
-from exhibitors.exports import exhibitors_csv_chunks, exhibitors_csv_chunks_async
+from exhibitors.exports import exhibitors_csv_chunks
 from exhibitors.forms import (
     REVIEW_TAB_LABELS,
     ReviewFilterForm,
@@ -33,6 +32,7 @@ from exhibitors.selectors import (
     exhibitors_for_review,
 )
 from fair.audit import audit_action_label
+from fair.csv_export import csv_response
 from fair.exceptions import ApplicationError, NotFound
 from fair.organiser.access import organiser_required
 
@@ -240,11 +240,5 @@ def exhibitors_export_csv(request: HttpRequest) -> StreamingHttpResponse:
     services.exhibitors_export_record(
         actor=request.user, filters=filters, rows=queryset.order_by().count()
     )
-    if isinstance(request, ASGIRequest):
-        chunks = exhibitors_csv_chunks_async(queryset)
-    else:
-        chunks = exhibitors_csv_chunks(queryset)
-    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     filename = f"exhibitors-{filters['status']}-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return _private_headers(response)
+    return csv_response(request, exhibitors_csv_chunks(queryset), filename)

@@ -8,22 +8,22 @@ transaction."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from fair.audit import audit_record
+from fair.csv_export import csv_response
 from fair.exceptions import ApplicationError
 from fair.organiser.access import organiser_required
 from livestream import moderation, services
-from livestream.exports import sessions_csv_chunks, sessions_csv_chunks_async
+from livestream.exports import sessions_csv_chunks
 from livestream.forms import (
     OrganiserSessionFilterForm,
     ReportDecideForm,
@@ -156,16 +156,8 @@ def sessions_csv(request: HttpRequest) -> StreamingHttpResponse:
                 "day": filters["day"].isoformat() if filters["day"] else "",
             },
         )
-    if isinstance(request, ASGIRequest):
-        chunks = sessions_csv_chunks_async(queryset)
-    else:
-        chunks = sessions_csv_chunks(queryset)
-    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     filename = f"live-sessions-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return csv_response(request, sessions_csv_chunks(queryset), filename)
 
 
 @require_POST

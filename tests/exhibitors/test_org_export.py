@@ -211,9 +211,9 @@ def test_org_export_csv_query_count_is_flat_at_1_and_30_rows(
 
 
 def test_org_export_csv_streams_in_chunks(client, organiser, monkeypatch):
-    from exhibitors import exports
+    from fair import csv_export
 
-    monkeypatch.setattr(exports, "ROWS_PER_CHUNK", 2)
+    monkeypatch.setattr(csv_export, "ROWS_PER_CHUNK", 2)
     owner = make_user()
     for n in range(5):
         services.exhibitor_apply(
@@ -249,10 +249,10 @@ async def test_org_export_csv_streams_asynchronously_under_asgi(
     gathered into one list first), read chunk by chunk on the request's connection."""
     from asgiref.sync import sync_to_async
 
-    from exhibitors import exports
+    from fair import csv_export
     from tests.factories import make_organiser
 
-    monkeypatch.setattr(exports, "ROWS_PER_CHUNK", 2)
+    monkeypatch.setattr(csv_export, "ROWS_PER_CHUNK", 2)
 
     def arrange():
         _apply_firms(3)
