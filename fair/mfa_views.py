@@ -35,6 +35,19 @@ def _next(request: HttpRequest) -> str:
     return "/"
 
 
+def _code_accepted(request: HttpRequest, form: CodeForm) -> bool:
+    """A posted, right code: the session counts as verified. A wrong one: a form error."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        mfa.code_verify(user=request.user, code=form.cleaned_data["code"])
+    except ApplicationError as error:
+        form.add_error("code", error.message)
+        return False
+    mfa.session_verified(request)
+    return True
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -44,15 +57,9 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
         return redirect(f"{_verify_url()}?next={_next(request)}")
     device, secret = mfa.device_pending(request.user)
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            mfa.code_verify(user=request.user, code=form.cleaned_data["code"])
-        except ApplicationError as error:
-            form.add_error("code", error.message)
-        else:
-            mfa.session_verified(request)
-            messages.success(request, _("Two-step verification is on for your account."))
-            return redirect(_next(request))
+    if _code_accepted(request, form):
+        messages.success(request, _("Two-step verification is on for your account."))
+        return redirect(_next(request))
     uri = mfa.provisioning_uri(request.user, secret)
     response = render(
         request,
@@ -82,14 +89,8 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
     if device is None or device.confirmed_at is None:
         return redirect(f"{_setup_url()}?next={_next(request)}")
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            mfa.code_verify(user=request.user, code=form.cleaned_data["code"])
-        except ApplicationError as error:
-            form.add_error("code", error.message)
-        else:
-            mfa.session_verified(request)
-            return redirect(_next(request))
+    if _code_accepted(request, form):
+        return redirect(_next(request))
     return render(request, "registration/mfa_verify.html", {"form": form, "next": _next(request)})
 
 

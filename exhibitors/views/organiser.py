@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, Streami
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from exhibitors import services
@@ -147,88 +147,62 @@ def exhibitor_document(request: HttpRequest, exhibitor_id: int) -> HttpResponse:
     return _private_headers(response)
 
 
-def _decide(request: HttpRequest, exhibitor_id: int, decide, success: str) -> HttpResponse:
-    try:
-        decide()
-    except ApplicationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, success)
-    return redirect("org_exhibitors:detail", exhibitor_id=exhibitor_id)
-
-
 def _form_errors(request: HttpRequest, form) -> None:
     for errors in form.errors.values():
         for error in errors:
             messages.error(request, error)
 
 
-@require_POST
-@organiser_required
-def exhibitor_approve(request: HttpRequest, exhibitor_id: int) -> HttpResponse:
-    form = ReviewNoteForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
+def _decision_view(service, form_class, field: str, success):
+    """A POST view taking one review decision: the form's note or reason goes to
+    ``service``; errors come back as messages on the exhibitor's page."""
+
+    @require_POST
+    @organiser_required
+    def view(request: HttpRequest, exhibitor_id: int) -> HttpResponse:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            _form_errors(request, form)
+        else:
+            try:
+                service(
+                    actor=request.user,
+                    exhibitor_id=exhibitor_id,
+                    **{field: form.cleaned_data[field]},
+                )
+            except ApplicationError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, str(success))
         return redirect("org_exhibitors:detail", exhibitor_id=exhibitor_id)
-    return _decide(
-        request,
-        exhibitor_id,
-        lambda: services.exhibitor_approve(
-            actor=request.user, exhibitor_id=exhibitor_id, note=form.cleaned_data["note"]
-        ),
-        _("Approved. The company's owners get an email."),
-    )
+
+    return view
 
 
-@require_POST
-@organiser_required
-def exhibitor_reject(request: HttpRequest, exhibitor_id: int) -> HttpResponse:
-    form = ReviewReasonForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("org_exhibitors:detail", exhibitor_id=exhibitor_id)
-    return _decide(
-        request,
-        exhibitor_id,
-        lambda: services.exhibitor_reject(
-            actor=request.user, exhibitor_id=exhibitor_id, reason=form.cleaned_data["reason"]
-        ),
-        _("Rejected. The applicant gets an email with your reason."),
-    )
-
-
-@require_POST
-@organiser_required
-def exhibitor_suspend(request: HttpRequest, exhibitor_id: int) -> HttpResponse:
-    form = ReviewReasonForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("org_exhibitors:detail", exhibitor_id=exhibitor_id)
-    return _decide(
-        request,
-        exhibitor_id,
-        lambda: services.exhibitor_suspend(
-            actor=request.user, exhibitor_id=exhibitor_id, reason=form.cleaned_data["reason"]
-        ),
-        _("Suspended. The booth and products are hidden from buyers."),
-    )
-
-
-@require_POST
-@organiser_required
-def exhibitor_reinstate(request: HttpRequest, exhibitor_id: int) -> HttpResponse:
-    form = ReviewNoteForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("org_exhibitors:detail", exhibitor_id=exhibitor_id)
-    return _decide(
-        request,
-        exhibitor_id,
-        lambda: services.exhibitor_reinstate(
-            actor=request.user, exhibitor_id=exhibitor_id, note=form.cleaned_data["note"]
-        ),
-        _("Reinstated. The booth and published products are public again."),
-    )
+exhibitor_approve = _decision_view(
+    services.exhibitor_approve,
+    ReviewNoteForm,
+    "note",
+    gettext_lazy("Approved. The company's owners get an email."),
+)
+exhibitor_reject = _decision_view(
+    services.exhibitor_reject,
+    ReviewReasonForm,
+    "reason",
+    gettext_lazy("Rejected. The applicant gets an email with your reason."),
+)
+exhibitor_suspend = _decision_view(
+    services.exhibitor_suspend,
+    ReviewReasonForm,
+    "reason",
+    gettext_lazy("Suspended. The booth and products are hidden from buyers."),
+)
+exhibitor_reinstate = _decision_view(
+    services.exhibitor_reinstate,
+    ReviewNoteForm,
+    "note",
+    gettext_lazy("Reinstated. The booth and published products are public again."),
+)
 
 
 @require_GET
