@@ -615,18 +615,21 @@ def seed_fair(scale: dict) -> dict:
 
 def live_viewers_seed(scale: dict) -> int:
     """Viewers of every live session in Redis, under ``livestream.presence``'s keys: signed-in
-    users in ``users``, anonymous sockets in ``anon``, and ``peak``. Returns the total."""
+    users in ``users``, anonymous sockets in ``anon``, and ``peak``; and each room's count in
+    the fair-wide summary the presence ticks publish (what the ``live`` figures read), as
+    written by a tick at the heartbeats' stamp. Returns the total."""
     import redis
     from django.conf import settings
 
     from livestream.models import LiveSession
-    from livestream.presence import presence
+    from livestream.presence import presence, summary_keys
 
     key = presence.backend.key
     client = redis.Redis.from_url(settings.REDIS_URL)
     live_ids = sorted(LiveSession.objects.live().values_list("pk", flat=True))
     stamp = time.time() + HEARTBEAT_AHEAD
     total = 0
+    published = {}
     pipe = client.pipeline(transaction=False)
     for n, session_id in enumerate(live_ids):
         # A few big rooms, many small ones (a heavy tail from a fixed hash of the index).
@@ -641,9 +644,17 @@ def live_viewers_seed(scale: dict) -> int:
                 pipe.zadd(key(session_id, name), members)
                 pipe.expire(key(session_id, name), HEARTBEAT_AHEAD + 3600)
         pipe.set(key(session_id, "peak"), users + anon, ex=HEARTBEAT_AHEAD + 3600)
+        published[str(session_id)] = users + anon
         total += users + anon
         if n % 500 == 499:
             pipe.execute()
+    summary, written = summary_keys(settings.REDIS_KEY_PREFIX)
+    pipe.delete(summary, written)
+    if published:
+        pipe.zadd(summary, published)
+        pipe.zadd(written, dict.fromkeys(published, stamp))
+        pipe.expire(summary, HEARTBEAT_AHEAD + 3600)
+        pipe.expire(written, HEARTBEAT_AHEAD + 3600)
     pipe.execute()
     return total
 

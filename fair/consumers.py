@@ -262,8 +262,12 @@ class _DashboardTicker:
 
     async def _run(self) -> None:
         interval = float(getattr(settings, "DASHBOARD_TICK_SECONDS", 5))
+        checked_at = time.monotonic()
         while self.sockets:
             await asyncio.sleep(interval)
+            if time.monotonic() - checked_at >= SESSION_RECHECK_SECONDS:
+                checked_at = time.monotonic()
+                await self._drop_expired()
             if not self.sockets:
                 break
             try:
@@ -279,8 +283,41 @@ class _DashboardTicker:
                     await consumer.send(text_data=text)
         self.task = None
 
+    async def _drop_expired(self) -> None:
+        """Close the sockets whose session ended (log-out, idle or absolute timeout) or
+        whose user is no longer an organiser: a watched dashboard is no activity."""
+        for consumer in list(self.sockets):
+            if not await db_async(organiser_session_valid)(consumer.scope):
+                self.sockets.discard(consumer)
+                with contextlib.suppress(Exception):
+                    await consumer.close(code=CLOSE_SIGN_IN)
+
 
 dashboard_ticker = _DashboardTicker()
+#: How often the dashboard's sockets are checked against their session and role.
+SESSION_RECHECK_SECONDS = 60
+
+
+def organiser_session_valid(scope) -> bool:
+    """The socket's session still exists and has not timed out, and its user is still an
+    active organiser (read afresh: the scope's copies are from the handshake)."""
+    from importlib import import_module
+
+    from fair.models import User
+    from fair.session_limits import session_expired
+
+    session = scope.get("session")
+    user = scope.get("user")
+    if session is None or user is None or not user.is_authenticated:
+        return False
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session.session_key)
+    if not store.session_key or not store.exists(store.session_key):
+        return False
+    store.load()
+    if session_expired(store, time.time()) or _mfa_pending(store):
+        return False
+    fresh = User.objects.filter(pk=user.pk, is_active=True).first()
+    return fresh is not None and fresh.is_organiser
 
 
 async def dashboard_frame() -> str:
@@ -323,6 +360,9 @@ class OrganiserConsumer(FairJsonConsumer):
             return
         if await db_async(_mfa_pending)(self.scope.get("session")):
             await self.close(code=CLOSE_FORBIDDEN)  # password only: no code entered yet
+            return
+        if not await db_async(organiser_session_valid)(self.scope):
+            await self.close(code=CLOSE_SIGN_IN)  # the session timed out: log in again
             return
         self.groups = []
         await self.accept()

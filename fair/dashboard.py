@@ -100,8 +100,8 @@ def dashboard_snapshot(*, force: bool = False) -> dict[str, Any]:
             cache.set(keys[name], entry, max(provider.every * 20, 300))
         snapshot[name] = entry["data"]
         stamps.append(entry["at"])
-    oldest = min(stamps) if stamps else now
-    snapshot["generated_at"] = datetime.fromtimestamp(oldest, tz=UTC).isoformat()
+    newest = max(stamps) if stamps else now
+    snapshot["generated_at"] = datetime.fromtimestamp(newest, tz=UTC).isoformat()
     return snapshot
 
 

@@ -61,7 +61,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Two-step verification is on for your account."))
         return redirect(_next(request))
     uri = mfa.provisioning_uri(request.user, secret)
-    response = render(
+    return render(
         request,
         "registration/mfa_setup.html",
         {
@@ -71,8 +71,6 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
             "next": _next(request),
         },
     )
-    response["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 def _verify_url() -> str:

@@ -35,6 +35,17 @@ running where the sockets are; and only the processes with sockets need to know 
 room. Step 1 must run in the process holding the sockets anyway. Nothing is broadcast on a
 join or a leave: a room of 10,000 people arriving in a minute causes at most 12 broadcasts.
 
+**The fair-wide summary.** The organisers' dashboard needs every live room's count at
+once. Rather than counting 5,000 rooms on each read, the tick's winners publish what they
+counted (what the rooms were just sent) into two fair-wide sorted sets, one pipeline per
+process and tick: ``<prefix>:live:viewers`` (member: session id, score: the count; rooms
+at zero are removed) and ``<prefix>:live:viewers:at`` (score: when it was written). A
+process whose last socket leaves a room publishes the room's count then (zero removes the
+room: an emptied room no longer ticks anywhere). An entry not rewritten for
+``LIVE_PRESENCE_STALE_SECONDS`` belongs to a room no running process holds a socket in (a
+process with one ticks it every interval), so by then its last viewers are stale too:
+readers ignore such entries (``livestream.viewers.viewers_published``).
+
 The peak is written to ``LiveSession.peak_viewers`` lazily, never per join: by the timer
 when it rose (at most once a minute per session and process), and when a process's last
 socket in a room leaves; the UPDATE only ever raises the stored value.
@@ -299,6 +310,29 @@ class RedisBackend:
     def key(self, session_id: int, name: str) -> str:
         return f"{self.prefix}:live:{{{session_id}}}:{name}"
 
+    def summary_keys(self) -> tuple[str, str]:
+        """The fair-wide counts and their write times (see the module docstring)."""
+        return summary_keys(self.prefix)
+
+    async def publish(self, counts: dict[int, int], now: float) -> None:
+        """Write rooms' counts into the fair-wide summary (zero removes a room). One
+        pipeline, no transaction: the two keys may sit on different Cluster slots."""
+        if not counts:
+            return
+        viewers, at = self.summary_keys()
+        present = {str(sid): count for sid, count in counts.items() if count > 0}
+        gone = [str(sid) for sid, count in counts.items() if count <= 0]
+        pipe = self.client.pipeline(transaction=False)
+        if present:
+            pipe.zadd(viewers, present)
+            pipe.zadd(at, dict.fromkeys(present, now))
+            pipe.expire(viewers, KEY_TTL_SECONDS)
+            pipe.expire(at, KEY_TTL_SECONDS)
+        if gone:
+            pipe.zrem(viewers, *gone)
+            pipe.zrem(at, *gone)
+        await pipe.execute()
+
     def _script(self, name: str):
         self._for_this_loop()
         return self._scripts[name]
@@ -406,6 +440,15 @@ class MemoryBackend:
 
     def __init__(self) -> None:
         self.rooms: dict[int, _MemoryRoom] = {}
+        #: The fair-wide summary: {session id: (count, when written)}.
+        self.published: dict[int, tuple[int, float]] = {}
+
+    async def publish(self, counts: dict[int, int], now: float) -> None:
+        for session_id, count in counts.items():
+            if count > 0:
+                self.published[session_id] = (count, now)
+            else:
+                self.published.pop(session_id, None)
 
     def _room(self, session_id: int) -> _MemoryRoom:
         return self.rooms.setdefault(session_id, _MemoryRoom())
@@ -525,7 +568,11 @@ class Presence:
             await self.backend.leave(session_id, socket, user_id, self.clock())
             if not room:
                 self.sockets.pop(session_id, None)
-                _count, peak = await self.backend.snapshot(session_id, self.clock())
+                now = self.clock()
+                count, peak = await self.backend.snapshot(session_id, now)
+                # This process no longer ticks the room: leave its summary entry right (an
+                # emptied room leaves the summary; other processes' ticks keep theirs).
+                await self.backend.publish({session_id: count}, now)
                 await self._peak_save(session_id, peak, force=True)
                 self._peak_saved.pop(session_id, None)
         finally:
@@ -564,11 +611,13 @@ class Presence:
             await self.backend.heartbeat(rooms, now)
             self._last_heartbeat = now
         sent = []
+        counted: dict[int, int] = {}
         lock = viewers_interval() * 0.8
         for session_id in rooms:
             tick = await self.backend.tick(session_id, now, lock)
             if not tick.acquired:
                 continue
+            counted[session_id] = tick.count
             if tick.changed:
                 event = {
                     "type": "viewers",
@@ -579,6 +628,8 @@ class Presence:
                 await asend_event(live_session_group(session_id), event)
                 sent.append(event)
             await self._peak_save(session_id, tick.peak)
+        # Every count won, changed or not: the write time tells readers the room is ticked.
+        await self.backend.publish(counted, now)
         return sent
 
     async def _peak_save(self, session_id: int, peak: int, *, force: bool = False) -> None:
@@ -590,6 +641,11 @@ class Presence:
             return
         await database_sync_to_async(peak_viewers_save)(session_id=session_id, peak=peak)
         self._peak_saved[session_id] = (peak, now)
+
+
+def summary_keys(prefix: str) -> tuple[str, str]:
+    """The fair-wide summary's keys: the rooms' counts and when each was written."""
+    return f"{prefix}:live:viewers", f"{prefix}:live:viewers:at"
 
 
 def backend_from_settings():

@@ -2,6 +2,11 @@
 dashboard, exports): the same Redis keys ``livestream.presence`` keeps, read with one
 pipelined round trip whatever the number of sessions.
 
+``viewers_published`` reads every room at once from the fair-wide summary the presence
+ticks write (the counts the rooms were last sent, at most one interval old): two Redis
+commands whatever the number of live rooms, for the dashboard. ``room_figures`` counts the
+given rooms themselves (two or three commands per room), for pages listing a few rooms.
+
 A count is *distinct signed-in users plus anonymous sockets* seen within the presence's
 stale window, exactly as the room's own ``viewers`` frames count. Redis trouble is logged
 and answered with zeros: a page of figures must not fail because a counter is away."""
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 
-from livestream.presence import MemoryBackend, presence, stale_seconds
+from livestream.presence import MemoryBackend, presence, stale_seconds, summary_keys
 
 logger = logging.getLogger(__name__)
 
@@ -94,3 +99,61 @@ def _memory_figures(ids: list[int], now: float) -> dict[int, RoomFigures]:
 def viewers_now(session_ids: Iterable[int]) -> dict[int, int]:
     figures = room_figures(session_ids, with_peak=False)
     return {sid: room.viewers for sid, room in figures.items()}
+
+
+def viewers_published(session_ids: Iterable[int]) -> dict[int, int]:
+    """``{session id: viewers}`` of the given rooms as their presence ticks last published
+    them (0 for a room without an entry), in one round trip of two commands whatever the
+    number of rooms: the whole summary (one entry per room with viewers) and the ids of
+    entries no process has rewritten within the stale window, which count as 0. Those are
+    deleted afterwards (a rare second round trip; a tick republishing such a room at that
+    very moment loses its entry until its next tick, one interval later)."""
+    wanted = set(session_ids)
+    if not wanted:
+        return {}
+    now = time.time()
+    cutoff = now - stale_seconds()
+    client = _redis()
+    if client is None:
+        return _memory_published(wanted, cutoff)
+    viewers_key, at_key = summary_keys(settings.REDIS_KEY_PREFIX)
+    pipe = client.pipeline(transaction=False)
+    # The raw reply: the client's callback would re-encode and cast each score in Python.
+    pipe.execute_command("ZRANGE", viewers_key, 0, -1, "WITHSCORES")
+    pipe.zrangebyscore(at_key, "-inf", f"({cutoff}")
+    try:
+        published, stale = pipe.execute()
+        if stale:
+            cleanup = client.pipeline(transaction=False)
+            cleanup.zrem(viewers_key, *stale)
+            cleanup.zremrangebyscore(at_key, "-inf", f"({cutoff}")
+            cleanup.execute()
+    except redis.RedisError:
+        logger.warning("viewer counts unavailable: Redis error", exc_info=True)
+        return dict.fromkeys(wanted, 0)
+    by_room = {int(member): int(count) for member, count in _pairs(published)}
+    for member in stale:
+        by_room.pop(int(member), None)
+    return {session_id: by_room.get(session_id, 0) for session_id in wanted}
+
+
+def _pairs(reply: list) -> Iterable:
+    """``ZRANGE ... WITHSCORES`` without the client's per-entry callback: RESP3 answers
+    ``[[member, score], ...]``, RESP2 ``[member, score, ...]``."""
+    if reply and isinstance(reply[0], list):
+        return reply
+    flat = iter(reply)
+    return zip(flat, flat, strict=True)
+
+
+def _memory_published(wanted: set[int], cutoff: float) -> dict[int, int]:
+    """The embedded demo: this process's own summary."""
+    backend = presence.backend
+    published = backend.published if isinstance(backend, MemoryBackend) else {}
+    counts = dict.fromkeys(wanted, 0)
+    for session_id, (count, at) in list(published.items()):
+        if at < cutoff:
+            published.pop(session_id, None)
+        elif session_id in wanted:
+            counts[session_id] = count
+    return counts

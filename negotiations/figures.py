@@ -3,8 +3,9 @@ from ``NegotiationsConfig.ready``.
 
 Counts and sums only: no party, message, file or product appears. Each provider runs a fixed
 number of aggregate queries whatever the size of the fair (``negotiations``: three;
-``negotiations_per_day``: one), on indexed columns (``created_at`` of rooms, the currency of
-intents), and ``fair.dashboard`` runs it at most once per interval across all processes.
+``negotiations_per_day``: one, over the open days only), on indexed columns (``created_at``
+of rooms, the currency of intents), and ``fair.dashboard`` runs it at most once per interval
+across all processes.
 
 ``intent_aggregates`` feeds the organisers' negotiations page and its CSV export: purchase
 intents per exhibitor, buyer country and currency."""
@@ -14,10 +15,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
+from django.db.models.signals import post_delete
 
 from fair.dashboard import FigureContext
+from fair.dashboard_buckets import ClosedBuckets, bucket_of, is_closed
 from fair.exceptions import Forbidden
 from fair.models import User
 from negotiations.models import Negotiation, PurchaseIntent, Quote
@@ -68,24 +72,56 @@ def chart_days(ctx: FigureContext) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+#: The closed days of the chart: ``{(start, end): rooms opened}``.
+NEGOTIATION_DAYS = ClosedBuckets("negotiations_per_day")
+
+
 def negotiations_per_day(ctx: FigureContext) -> dict:
     """Rooms opened per day in the fair's zone: ``{"labels": ["2026-06-15", ...],
-    "values": [n, ...]}``. One query (a range scan of the ``created_at`` index)."""
+    "values": [n, ...]}``. Past days are final (a room's ``created_at`` is the moment it
+    opened; deleting rooms forgets them, see ``fair.dashboard_buckets``): they come from the
+    cache, and one query (a range scan of the ``created_at`` index) counts the days from the
+    first one not cached, normally today alone (and yesterday for five minutes after
+    midnight)."""
     days = chart_days(ctx)
-    start = datetime.combine(days[0], time.min, tzinfo=ctx.tz)
-    end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=ctx.tz)
-    counts = {
-        row["day"]: row["n"]
-        for row in Negotiation.objects.filter(created_at__gte=start, created_at__lt=end)
-        .annotate(day=TruncDate("created_at", tzinfo=ctx.tz))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .order_by()
+    starts = [datetime.combine(day, time.min, tzinfo=ctx.tz) for day in days]
+    ends = starts[1:] + [datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=ctx.tz)]
+    buckets = [bucket_of(start, end) for start, end in zip(starts, ends, strict=True)]
+    cached, generation = NEGOTIATION_DAYS.read()
+    values: list[int | None] = [cached.get(bucket) for bucket in buckets]
+    first = next((i for i, value in enumerate(values) if value is None), None)
+    if first is not None:
+        counts = {
+            row["day"]: row["n"]
+            for row in Negotiation.objects.filter(
+                created_at__gte=starts[first], created_at__lt=ends[-1]
+            )
+            .annotate(day=TruncDate("created_at", tzinfo=ctx.tz))
+            .values("day")
+            .annotate(n=Count("pk"))
+            .order_by()
+        }
+        values[first:] = [counts.get(day, 0) for day in days[first:]]
+    closed = {
+        bucket: value
+        for bucket, value, end in zip(buckets, values, ends, strict=True)
+        if is_closed(end, ctx.now)
     }
-    return {
-        "labels": [day.isoformat() for day in days],
-        "values": [counts.get(day, 0) for day in days],
-    }
+    if closed != cached:  # a newly closed day (older ones outside the chart dropped)
+        NEGOTIATION_DAYS.write(closed, generation)
+    return {"labels": [day.isoformat() for day in days], "values": values}
+
+
+def _negotiations_deleted(sender, **kwargs) -> None:
+    transaction.on_commit(NEGOTIATION_DAYS.forget)
+
+
+# Deleting rooms (a buyer or a company deleted with theirs) changes past days: forget them.
+# (Here, beside the cache they keep right; connected once, when the app registers its
+# figures. Rooms are never backdated: ``created_at`` is set on insert only.)
+post_delete.connect(
+    _negotiations_deleted, sender=Negotiation, dispatch_uid="negotiations_per_day_delete"
+)
 
 
 # --- Purchase intents per exhibitor and buyer country (the organisers' table and export) ---

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from fair.audit import audit_record
@@ -32,16 +33,18 @@ from negotiations.selectors import negotiation_figures
 INTENTS_PER_PAGE = 50
 STREAM_CHUNK_ROWS = 500
 
-INTENTS_HEADER = [
-    "exhibitor_id",
-    "exhibitor",
-    "buyer_country",
-    "currency",
-    "intents",
-    "total_value",
-    "first_at_utc",
-    "last_at_utc",
-]
+
+def intents_header() -> list[str]:
+    return [
+        _("Exhibitor id"),
+        _("Exhibitor"),
+        _("Buyer country"),
+        _("Currency"),
+        _("Purchase intents"),
+        _("Total value"),
+        _("First (UTC)"),
+        _("Last (UTC)"),
+    ]
 
 
 def _utc(value) -> str:
@@ -75,7 +78,7 @@ def intents_csv(request: HttpRequest) -> HttpResponse:
             data={"export": "negotiation_intents", "filename": filename},
         )
     rows = rows.iterator(chunk_size=STREAM_CHUNK_ROWS)
-    return csv_response(request, csv_chunks(INTENTS_HEADER, rows, _intent_cells), filename)
+    return csv_response(request, csv_chunks(intents_header(), rows, _intent_cells), filename)
 
 
 @require_GET

@@ -99,7 +99,7 @@ def test_compose_services_parsed_has_seven_services(tmp_path):
     for name in APP_SERVICES:
         assert services[name]["build"]["dockerfile"] == "deploy/Dockerfile"
     assert services["web"]["command"][-1].endswith(
-        "exec daphne -b 0.0.0.0 -p 8000 fair.asgi:application"
+        "exec python -m fair.serve -b 0.0.0.0 -p 8000 fair.asgi:application"
     )
     assert services["worker"]["command"] == ["celery", "-A", "fair", "worker", "-l", "info"]
     assert services["beat"]["command"][:6] == ["celery", "-A", "fair", "beat", "-l", "info"]

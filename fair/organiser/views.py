@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -44,7 +45,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @organiser_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "fair/organiser/dashboard.html", {"figures": dashboard_snapshot()})
+    figures = dashboard_snapshot()
+    generated_at = datetime.fromisoformat(figures["generated_at"])
+    return render(
+        request,
+        "fair/organiser/dashboard.html",
+        {"figures": figures, "generated_at": generated_at},
+    )
 
 
 @require_GET
@@ -64,7 +71,7 @@ def dashboard_figures(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @organiser_required
 def editions(request: HttpRequest) -> HttpResponse:
-    form = EditionForm(request.POST or None)
+    form = EditionForm(request.POST or None, initial={"time_zone": settings.FAIR_DEFAULT_TIME_ZONE})
     if request.method == "POST" and form.is_valid():
         edition = edition_save(actor=request.user, form=form)
         messages.success(request, _("Edition “%(name)s” created.") % {"name": edition.name})

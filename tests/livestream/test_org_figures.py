@@ -3,7 +3,6 @@ top rooms, and streams live per hour across the fair (one query)."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,7 +17,7 @@ from fair.organiser.nav import organiser_nav
 from livestream import services
 from livestream.figures import live_figures, streams_per_hour
 from livestream.models import LiveSession
-from livestream.presence import presence
+from livestream.presence import Presence, backend_from_settings
 from tests.exhibitors.factories import make_exhibitor, owner_of
 
 pytestmark = pytest.mark.django_db
@@ -43,10 +42,21 @@ def _live(name: str) -> LiveSession:
     return services.media_publish(public_id=channel.public_id, key=key)
 
 
-def _viewers(session_id: int, anonymous: int) -> None:
-    now = time.time()
-    for n in range(anonymous):
-        async_to_sync(presence.backend.join)(session_id, f"fig-{session_id}-{n}", None, now)
+def _watched(rooms: dict[int, int], *, tick: bool = True) -> Presence:
+    """``rooms[session id]`` anonymous sockets join through one process's presence, which
+    then runs its timer's round once (as every interval): the counts the rooms are sent,
+    and publish to the dashboard."""
+    process = Presence(backend_from_settings(), save_peaks=False, run_timer=False)
+
+    async def watch() -> None:
+        for session_id, anonymous in rooms.items():
+            for n in range(anonymous):
+                await process.join(session_id, f"fig-{session_id}-{n}", None)
+        if tick:
+            await process.tick()
+
+    async_to_sync(watch)()
+    return process
 
 
 # --- Registration --------------------------------------------------------------------------------
@@ -72,8 +82,7 @@ def test_live_figures_count_streams_viewers_and_rank_top_sessions(django_assert_
     busy = _live("Busy Co")
     middle = _live("Middle Co")
     make_exhibitor(name="Not live")  # no session at all
-    _viewers(busy.pk, 5)
-    _viewers(middle.pk, 2)
+    _watched({busy.pk: 5, middle.pk: 2})
 
     with django_assert_num_queries(2):
         data = live_figures(_context(timezone.now()))
@@ -113,14 +122,52 @@ def test_live_figures_nothing_live(django_assert_num_queries):
 
 def test_live_figures_keep_ten_top_sessions():
     sessions = [_live(f"Co {n}") for n in range(12)]
-    for n, session in enumerate(sessions):
-        _viewers(session.pk, n)
+    _watched({session.pk: n for n, session in enumerate(sessions)})
 
     data = live_figures(_context(timezone.now()))
 
     assert data["streams_live"] == 12
     assert data["viewers_now"] == sum(range(12))
     assert [row["viewers"] for row in data["top_sessions"]] == list(range(11, 1, -1))
+
+
+def test_live_figures_show_what_the_rooms_were_last_sent_not_untimed_joins():
+    session = _live("Fresh Co")
+    process = _watched({session.pk: 3}, tick=False)  # joined, the interval not over yet
+
+    before_tick = live_figures(_context(timezone.now()))
+    async_to_sync(process.tick)()
+    after_tick = live_figures(_context(timezone.now()))
+
+    assert (before_tick["viewers_now"], before_tick["top_sessions"][0]["viewers"]) == (0, 0)
+    assert (after_tick["viewers_now"], after_tick["top_sessions"][0]["viewers"]) == (3, 3)
+
+
+def test_live_figures_leave_out_rooms_of_sessions_no_longer_live():
+    live = _live("Still Co")
+    over = _live("Over Co")
+    _watched({live.pk: 2, over.pk: 4})
+    LiveSession.objects.filter(pk=over.pk).update(status="ended", ended_at=timezone.now())
+
+    data = live_figures(_context(timezone.now()))
+
+    assert (data["streams_live"], data["viewers_now"]) == (1, 2)
+    assert [(row["id"], row["viewers"]) for row in data["top_sessions"]] == [(live.pk, 2)]
+
+
+def test_live_figures_room_emptied_by_its_last_viewer_counts_zero():
+    session = _live("Empty Co")
+    process = _watched({session.pk: 2})
+
+    async def everyone_leaves() -> None:
+        for n in range(2):
+            await process.leave(session.pk, f"fig-{session.pk}-{n}", None)
+
+    async_to_sync(everyone_leaves)()
+    data = live_figures(_context(timezone.now()))
+
+    assert (data["streams_live"], data["viewers_now"]) == (1, 0)
+    assert data["top_sessions"][0]["viewers"] == 0
 
 
 # --- Streams per hour ----------------------------------------------------------------------------

@@ -80,14 +80,14 @@ def test_intents_csv_aggregates_per_exhibitor_country_and_currency(client, deals
     acme, bolt = deals["acme"].pk, deals["bolt"].pk
     assert _rows(response) == [
         [
-            "exhibitor_id",
-            "exhibitor",
-            "buyer_country",
-            "currency",
-            "intents",
-            "total_value",
-            "first_at_utc",
-            "last_at_utc",
+            "Exhibitor id",
+            "Exhibitor",
+            "Buyer country",
+            "Currency",
+            "Purchase intents",
+            "Total value",
+            "First (UTC)",
+            "Last (UTC)",
         ],
         [
             str(acme),

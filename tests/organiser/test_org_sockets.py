@@ -130,3 +130,42 @@ async def test_dashboard_socket_needs_the_second_step_when_required(settings):
         assert (connected, close_code) == (False, CLOSE_FORBIDDEN)
     finally:
         await _close_db()
+
+
+async def test_dashboard_socket_closes_when_the_session_times_out_or_the_role_goes():
+    """Checked at the handshake and every minute on the ticker (here called directly)."""
+    import time
+
+    from django.contrib.auth.models import Group
+    from django.contrib.sessions.backends.cached_db import SessionStore
+
+    from fair.consumers import dashboard_ticker
+    from fair.models import ORGANISERS_GROUP
+    from fair.session_limits import SEEN_AT
+
+    organiser = await sync_to_async(make_organiser)()
+    second = await sync_to_async(make_organiser)()
+    try:
+        cookie = await sync_to_async(_cookie)(organiser)
+        idle = WebsocketCommunicator(application, "/ws/organiser/", headers=[SAME_ORIGIN, cookie])
+        assert (await idle.connect())[0] is True
+        await idle.receive_json_from(timeout=5)
+        demoted = await _open("/ws/organiser/", second)
+        await demoted.receive_json_from(timeout=5)
+
+        def age_and_demote():
+            key = cookie[1].decode().split("=", 1)[1]
+            store = SessionStore(session_key=key)
+            store[SEEN_AT] = int(time.time()) - 31 * 60
+            store.save()
+            second.groups.remove(Group.objects.get(name=ORGANISERS_GROUP))
+
+        await sync_to_async(age_and_demote)()
+        await dashboard_ticker._drop_expired()
+
+        assert (await idle.receive_output(timeout=3))["code"] == CLOSE_SIGN_IN
+        assert (await demoted.receive_output(timeout=3))["code"] == CLOSE_SIGN_IN
+        again = WebsocketCommunicator(application, "/ws/organiser/", headers=[SAME_ORIGIN, cookie])
+        assert await again.connect() == (False, CLOSE_SIGN_IN)
+    finally:
+        await _close_db()

@@ -5,6 +5,18 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
+function formsTouched() {
+  for (const field of document.querySelectorAll("input, textarea, select")) {
+    if (field.type === "hidden" || field.type === "submit") continue;
+    if (field === document.activeElement) return true;
+    if ("defaultValue" in field && field.value !== field.defaultValue) return true;
+    if ((field.type === "checkbox" || field.type === "radio") && field.checked !== field.defaultChecked) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Tell the server the browser's time zone once per session, so times are shown in the
 // visitor's own zone (signed-in users with a zone in their profile keep theirs).
 async function reportTimeZone() {
@@ -28,7 +40,9 @@ async function reportTimeZone() {
     // Read the answer to its end first: reloading with it unread aborts the request.
     await response.text();
     sessionStorage.setItem("cloudfair.tzReported", zone);
-    window.location.reload();
+    // Reload to show times in the reader's zone, unless they have started typing (the
+    // log-in form, say): the next page they open has the right zone anyway.
+    if (!formsTouched()) window.location.reload();
   }
 }
 
@@ -43,13 +57,13 @@ function wireAutosubmit() {
 wireAutosubmit();
 reportTimeZone().catch(() => {});
 
-// Forms marked data-confirm ask before submitting (deleting something, for instance).
+// Forms (or their submit buttons) marked data-confirm ask before submitting: deleting,
+// suspending, banning, stopping a stream.
 function wireConfirm() {
-  for (const form of document.querySelectorAll("form[data-confirm]")) {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
-  }
+  document.addEventListener("submit", (event) => {
+    const question = event.submitter?.dataset.confirm || event.target.dataset?.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
 }
 
 wireConfirm();

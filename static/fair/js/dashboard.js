@@ -11,6 +11,7 @@ try {
   regionNames = null;
 }
 const charts = {};
+const zone = root?.dataset.zone || undefined;
 
 function lookup(figures, path) {
   let value = figures;
@@ -75,7 +76,7 @@ function renderFigures(figures) {
   const at = document.querySelector("[data-figures-at]");
   if (at && figures.generated_at) {
     at.dateTime = figures.generated_at;
-    at.textContent = new Date(figures.generated_at).toLocaleTimeString(lang);
+    at.textContent = new Date(figures.generated_at).toLocaleTimeString(lang, { timeZone: zone });
   }
 }
 
@@ -87,11 +88,20 @@ function chartData(name, figures) {
   const series = figures[name];
   if (!series || !Array.isArray(series.labels)) return null;
   const labels = series.labels.map((label) => {
+    if (/^\d{4}-\d{2}-\d{2}$/.test(label)) {
+      // A calendar day of the fair: shown as a date, whatever the viewer's zone.
+      const day = new Date(`${label}T00:00:00Z`);
+      return day.toLocaleDateString(lang, { month: "short", day: "numeric", timeZone: "UTC" });
+    }
     const date = new Date(label);
     if (Number.isNaN(date.getTime())) return label;
-    return label.length > 10
-      ? date.toLocaleString(lang, { month: "short", day: "numeric", hour: "2-digit" })
-      : label;
+    // An hour: shown in the viewer's zone, like every time on the site.
+    return date.toLocaleString(lang, {
+      month: "short",
+      day: "numeric",
+      hour: "2-digit",
+      timeZone: zone,
+    });
   });
   return { labels, values: series.values };
 }
@@ -158,8 +168,11 @@ function connect(attempt = 0) {
     if (frame.type === "dashboard.figures") renderFigures(frame.figures);
   });
   socket.addEventListener("close", (event) => {
+    if (event.code === 4401 || event.code === 4403) {
+      setConnection(root.dataset.labelSignedOut, "signed-out");
+      return;
+    }
     setConnection(root.dataset.labelOffline, "closed");
-    if (event.code === 4401 || event.code === 4403) return;
     if (!pollTimer) pollTimer = setInterval(poll, 10000);
     const delay = Math.min(30000, 1000 * 2 ** Math.min(attempt + 1, 5)) * (0.5 + Math.random());
     setTimeout(() => connect(attempt + 1), delay);
