@@ -1,11 +1,12 @@
 """Pages and file doors of the negotiations app, in the ``negotiations`` namespace (mounted
 at ``/negotiations/``): the inboxes and the room (``negotiations.pages``), attachment
-downloads and the CSV / PDF exports (``negotiations.views``)."""
+downloads and image previews and the CSV / PDF exports (``negotiations.views``), and the
+navigation badge's count as JSON (``negotiations.pages.badge``)."""
 
 from django.urls import path
 
 from negotiations import views
-from negotiations.pages import inboxes, rooms
+from negotiations.pages import badge, inboxes, rooms
 
 app_name = "negotiations"
 
@@ -22,6 +23,13 @@ urlpatterns = [
         views.attachment_download,
         name="attachment_download",
     ),
+    path(
+        "attachments/<int:attachment_id>/preview/",
+        views.attachment_download,
+        {"preview": True},
+        name="attachment_preview",
+    ),
+    path("unread/", badge.unread_json, name="unread"),
     path("<int:negotiation_id>/transcript.csv", views.transcript_csv, name="transcript_csv"),
     path("<int:negotiation_id>/transcript.pdf", views.transcript_pdf, name="transcript_pdf"),
     path("exhibitor/<int:exhibitor_id>/leads.csv", views.leads_csv, name="leads_csv"),

@@ -7,11 +7,22 @@ Every view reaches its objects through ``negotiations.selectors`` (``attachment_
 object that does not exist, with no name or file name in the answer. Signed-out visitors are
 sent to log in and come back.
 
-Files are always served as attachments (never rendered inline), with the stored content
-type, the sanitised name, ``X-Content-Type-Options: nosniff`` and ``Cache-Control: private,
-no-store``. With S3 storage the answer is a redirect to a presigned URL valid for at most
-five minutes that carries the same headers (``ResponseContentDisposition`` /
-``ResponseContentType``); it is issued only after the party check (SECURITY A10, F10)."""
+Files are served as attachments with the stored content type, the sanitised name,
+``X-Content-Type-Options: nosniff``, ``Content-Security-Policy: sandbox; default-src 'none'``
+and ``Cache-Control: private, no-store``. With S3 storage the answer is a redirect to a
+presigned URL valid for at most five minutes that carries the same disposition, type and
+caching (``ResponseContentDisposition`` / ``ResponseContentType`` / ``ResponseCacheControl``);
+it is issued only after the party check (SECURITY A10, F10).
+
+**Image previews** (``attachment_preview``: the same view, the thumbnails of the room page and
+their "open full size"): ``Content-Disposition: inline`` and ``Cache-Control: private,
+max-age=300`` only for a *verified image*: a stored PNG, JPEG or WebP whose content type, name
+extension and first bytes (the format's signature) all agree. Uploads are decoded and
+re-encoded (``negotiations.uploads``), so this is a second look at what is actually stored:
+anything else (a PDF, a spreadsheet, a file whose bytes are not the image it claims) is
+answered exactly as by the download door, as an attachment. On S3 the signature costs one
+ranged read of 16 bytes; the redirect itself is never cached (its URL expires), the object's
+answer is (``ResponseCacheControl``)."""
 
 from __future__ import annotations
 
@@ -40,35 +51,71 @@ from negotiations.selectors import (
 )
 
 PRESIGNED_SECONDS = 300
+PREVIEW_CACHE_CONTROL = "private, max-age=300"
+FILE_CSP = "sandbox; default-src 'none'"
+#: The image types shown inline: content type -> (name extensions, a test of the first bytes).
+INLINE_IMAGES = {
+    "image/png": (("png",), lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
+    "image/jpeg": (("jpg", "jpeg"), lambda head: head.startswith(b"\xff\xd8\xff")),
+    "image/webp": (("webp",), lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP"),
+}
+SIGNATURE_BYTES = 16
 # Characters that make a spreadsheet treat a cell as a formula (SECURITY H4).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _private_headers(response: HttpResponse) -> HttpResponse:
+def _private_headers(response: HttpResponse, *, cache: str = "private, no-store") -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = FILE_CSP
+    response["Cache-Control"] = cache
     return response
 
 
-def content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the UTF-8 one (RFC 6266 / 5987)."""
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """``attachment`` (or ``inline``) with an ASCII fallback name and the UTF-8 one (RFC 6266
+    / 5987)."""
     ascii_name = filename.encode("ascii", "ignore").decode() or "download"
     ascii_name = ascii_name.replace('"', "").replace("\\", "")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{url_quote(filename)}"
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{url_quote(filename)}"
 
 
-@require_GET
-@login_required
-def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
-    attachment, _party = attachment_for_party(user=request.user, attachment_id=attachment_id)
+def verified_image(attachment, head: bytes) -> bool:
+    """Whether the stored file may be shown inline: a PNG, JPEG or WebP by its stored content
+    type, its name's extension *and* its first bytes (see the module docstring)."""
+    rule = INLINE_IMAGES.get(attachment.content_type)
+    if rule is None:
+        return False
+    extensions, signature = rule
+    extension = (
+        attachment.safe_name.rsplit(".", 1)[-1].lower() if "." in attachment.safe_name else ""
+    )
+    return extension in extensions and signature(head[:SIGNATURE_BYTES])
+
+
+def _s3_head(storage, name: str) -> bytes:
+    """The first bytes of an S3 object (one ranged read, not the whole file)."""
+    with storage.open(name, "rb") as stored:
+        body = stored.obj.get(Range=f"bytes=0-{SIGNATURE_BYTES - 1}")["Body"]
+        try:
+            return body.read(SIGNATURE_BYTES)
+        finally:
+            body.close()
+
+
+def _serve(attachment, *, preview: bool) -> HttpResponse:
     storage = attachment.file.storage
     if hasattr(storage, "bucket_name"):  # S3: a short-lived presigned URL, after the check
+        inline = preview and attachment.content_type in INLINE_IMAGES
+        inline = inline and verified_image(attachment, _s3_head(storage, attachment.file.name))
         url = storage.url(
             attachment.file.name,
             parameters={
-                "ResponseContentDisposition": content_disposition(attachment.safe_name),
+                "ResponseContentDisposition": content_disposition(
+                    attachment.safe_name, inline=inline
+                ),
                 "ResponseContentType": attachment.content_type,
-                "ResponseCacheControl": "private, no-store",
+                "ResponseCacheControl": PREVIEW_CACHE_CONTROL if inline else "private, no-store",
             },
             expire=PRESIGNED_SECONDS,
         )
@@ -76,9 +123,24 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
     # Local storage (the embedded default, development): at most 20 MB, read whole; real
     # deployments serve from S3 above, never through a Django process.
     with attachment.file.open("rb") as stored:
-        response = HttpResponse(stored.read(), content_type=attachment.content_type)
-    response["Content-Disposition"] = content_disposition(attachment.safe_name)
-    return _private_headers(response)
+        data = stored.read()
+    inline = preview and verified_image(attachment, data[:SIGNATURE_BYTES])
+    response = HttpResponse(data, content_type=attachment.content_type)
+    response["Content-Disposition"] = content_disposition(attachment.safe_name, inline=inline)
+    return _private_headers(
+        response, cache=PREVIEW_CACHE_CONTROL if inline else "private, no-store"
+    )
+
+
+@require_GET
+@login_required
+def attachment_download(
+    request: HttpRequest, attachment_id: int, preview: bool = False
+) -> HttpResponse:
+    """The file, to any party of its room (404 for everyone else, as for a missing file).
+    ``preview`` (the ``attachment_preview`` URL): inline when it is a verified image."""
+    attachment, _party = attachment_for_party(user=request.user, attachment_id=attachment_id)
+    return _serve(attachment, preview=preview)
 
 
 def csv_cell(value) -> str:

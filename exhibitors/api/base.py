@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from fair.api.schema import ApiAutoSchema
+
 
 def validation_error_detail(error: DjangoValidationError, *, field: str | None = None) -> dict:
     """``{field: [messages]}`` for a Django ValidationError. An error without fields is
@@ -34,6 +36,7 @@ def validation_error_detail(error: DjangoValidationError, *, field: str | None =
 
 # No docstring on purpose: drf-spectacular would show it as every subclass's description.
 class ExhibitorsApiView(APIView):
+    schema = ApiAutoSchema()
     #: Where a Django ValidationError without field names is reported.
     error_field: str | None = None
 

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from exhibitors.models import CURRENCIES
 from exhibitors.search import PAGE_SIZE, SORTS, SearchParams, products_search, products_suggest
+from fair.api.schema import ApiAutoSchema
 
 
 class ProductSearchInputSerializer(serializers.Serializer):
@@ -104,6 +105,7 @@ class ProductSearchApi(APIView):
     answers 200 with ``timed_out: true`` and no results."""
 
     permission_classes = [permissions.AllowAny]
+    schema = ApiAutoSchema()
 
     @extend_schema(
         tags=["search"],
@@ -124,6 +126,7 @@ class ProductSuggestApi(APIView):
     """Autocomplete for a search box: public product names and completed words."""
 
     permission_classes = [permissions.AllowAny]
+    schema = ApiAutoSchema()
 
     @extend_schema(
         tags=["search"],

@@ -24,7 +24,11 @@ MAX_LIST_ITEMS = 30
 # --- Fields ------------------------------------------------------------------------------
 
 
-@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+# "uri-reference", not "uri": local file storage gives a path (/media/...), S3 a full URL.
+FILE_URL_SCHEMA = {"type": "string", "format": "uri-reference", "nullable": True}
+
+
+@extend_schema_field(FILE_URL_SCHEMA)
 class FileUrlField(serializers.Field):
     """The storage URL of a file field, or null when there is no file."""
 
@@ -315,7 +319,7 @@ class ProductSummaryOutputSerializer(serializers.Serializer):
     is_new_launch = serializers.BooleanField()
     thumbnail_url = serializers.SerializerMethodField()
 
-    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    @extend_schema_field(FILE_URL_SCHEMA)
     def get_thumbnail_url(self, product: Product):
         # images are prefetched in position order; the thumbnail is made after the upload.
         for image in product.images.all():
@@ -342,7 +346,7 @@ class ProductExhibitorOutputSerializer(serializers.Serializer):
     country_name = serializers.CharField(source="country.name")
     logo_url = serializers.SerializerMethodField()
 
-    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    @extend_schema_field(FILE_URL_SCHEMA)
     def get_logo_url(self, exhibitor):
         booth = _published_booth(exhibitor)
         return booth.logo.url if booth and booth.logo else None

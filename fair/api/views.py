@@ -8,6 +8,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fair.api.schema import ApiAutoSchema
 from fair.models import available_time_zones
 from fair.selectors import category_tree
 from fair.services import user_preferences_update
@@ -36,6 +37,7 @@ class MeInputSerializer(serializers.Serializer):
 
 
 class MeApi(APIView):
+    schema = ApiAutoSchema()
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(responses=MeOutputSerializer)
@@ -70,6 +72,7 @@ class CategoryListApi(APIView):
     """The whole category tree in the caller's language (``Accept-Language`` or cookie)."""
 
     permission_classes = [permissions.AllowAny]
+    schema = ApiAutoSchema()
 
     @extend_schema(responses=CategorySerializer(many=True))
     def get(self, request):

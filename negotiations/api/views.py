@@ -140,6 +140,8 @@ class NegotiationUnreadApi(NegotiationsApiView):
 
 
 class NegotiationOpenApi(NegotiationsApiView):
+    error_codes = ("404",)  # the exhibitor, product or session in the body
+
     @extend_schema(
         operation_id="negotiation_open",
         tags=[TAG],

@@ -5,6 +5,9 @@ apps compose a higher app's fragment in the template): ``{% load negotiation_tag
   visitors). One query.
 * ``{% nego_nav_unread as n %}``: the same number for the navigation bar on every page, cached
   per user for a few seconds (``negotiations.pages.badge``).
+* ``{% nego_nav_item %}``: the navigation bar's whole "Negotiations" item (link, that badge,
+  and ``static/negotiations/js/nav.js``, which keeps the badge live). Same cost as
+  ``nego_nav_unread``.
 * ``{% nego_reply_time exhibitor.pk as reply %}``: the exhibitor's median first-reply time
   (``reply.minutes``, ``reply.rooms``) or ``None`` before three rooms were answered (the
   badge on booth and product pages). Cached ten minutes.
@@ -55,6 +58,12 @@ def nego_unread_count(context) -> int:
 def nego_nav_unread(context) -> int:
     request = context.get("request")
     return nav_unread(getattr(request, "user", None))
+
+
+@register.inclusion_tag("negotiations/_nav_item.html", takes_context=True)
+def nego_nav_item(context) -> dict:
+    request = context.get("request")
+    return {"unread": nav_unread(getattr(request, "user", None))}
 
 
 @register.simple_tag

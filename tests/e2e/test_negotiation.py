@@ -62,11 +62,16 @@ def assert_no_problems(problems: BrowserProblems) -> None:
 def sign_in(
     new_context: Callable[..., BrowserContext], *, email: str, path: str
 ) -> tuple[Page, BrowserProblems]:
-    """A fresh browser context logs in and lands on ``path`` (the first page of a browser
-    session reloads once to report the time zone: the form is used after that)."""
+    """A fresh browser context logs in and lands on ``path``. The first page of a browser
+    session reports the time zone (and reloads only when no field has focus, which the log-in
+    form's has): once it is reported, the log-in page is opened again, in the reader's zone,
+    and its form used."""
     page = new_context().new_page()
     problems = watch(page)
-    page.goto(f"/accounts/login/?next={path}")
+    login = f"/accounts/login/?next={path}"
+    page.goto(login)
+    page.wait_for_function("() => sessionStorage.getItem('cloudfair.tzReported') !== null")
+    page.goto(login)
     expect(page.locator("body")).to_have_attribute(
         "data-time-zone-source", re.compile(r"^(browser|profile)$")
     )

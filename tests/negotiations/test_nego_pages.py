@@ -666,9 +666,9 @@ def test_my_negotiations_query_count_flat(client, django_assert_num_queries, n):
     url = reverse("negotiations:list")
     client.get(url)  # the session, reply-time and category caches are warm
 
-    # user, memberships, buyer profile (page and nav), count, the page of rooms, organiser
-    # group, nav badge (the reply times come from the cache)
-    with django_assert_num_queries(7):
+    # user, memberships, buyer profile (page and nav), count, the page of rooms, their last
+    # messages (previews), organiser group, nav badge (the reply times come from the cache)
+    with django_assert_num_queries(8):
         response = client.get(url)
 
     assert len(response.context["rows"]) == n
@@ -814,8 +814,9 @@ def test_inbox_query_count_flat(client, django_assert_num_queries, n):
     client.get(url)
 
     # user, organiser group, buyer profile (nav), nav badge, membership (page), staff,
-    # membership (selector), count, the page of rooms, the inbox link's unread count (menu)
-    with django_assert_num_queries(10):
+    # membership (selector), count, the page of rooms, their last messages (previews), the
+    # inbox link's unread count (menu)
+    with django_assert_num_queries(11):
         response = client.get(url, {"view": "awaiting_us"})
 
     assert len(response.context["rows"]) == n

@@ -5,16 +5,15 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
+// Whether the reader has typed or chosen something on this page (scripts setting values
+// do not count: only the browser's own input events).
+let readerInput = false;
+document.addEventListener("input", () => {
+  readerInput = true;
+}, { capture: true });
+
 function formsTouched() {
-  for (const field of document.querySelectorAll("input, textarea, select")) {
-    if (field.type === "hidden" || field.type === "submit") continue;
-    if (field === document.activeElement) return true;
-    if ("defaultValue" in field && field.value !== field.defaultValue) return true;
-    if ((field.type === "checkbox" || field.type === "radio") && field.checked !== field.defaultChecked) {
-      return true;
-    }
-  }
-  return false;
+  return readerInput;
 }
 
 // Tell the server the browser's time zone once per session, so times are shown in the

@@ -14,7 +14,7 @@
 // socket is open and what was missed has been asked for, "reconnecting" while it is down.
 //
 // One socket per page (/ws/negotiations/, carrying every room of the user: frames of other
-// rooms are ignored here). What it guarantees the reader:
+// rooms are ignored here), shared through socket.js with the navigation badge (nav.js). What it guarantees the reader:
 // * Order and completeness: messages are kept ordered by seq, deduplicated by seq; the
 //   highest contiguous seq is tracked, a gap that stays open for 2 s is filled with
 //   "nego.resume", and every (re)connect resumes from it. History loads backwards without
@@ -29,10 +29,13 @@
 // * Screen readers: the log is not a live region; a polite region summarises the other side's
 //   new messages at most once every few seconds; errors about one's own actions are announced.
 
+import { CLOSE_SIGN_IN, negoSocket } from "./socket.js";
+
+export { backoffDelay } from "./socket.js";
+
 const ACK_TIMEOUT_MS = 10000;
 const GAP_WAIT_MS = 2000;
 const RESUME_RETRY_MS = 5000;
-const KEEPALIVE_MS = 30000;
 const TYPING_EVERY_MS = 2000;
 const TYPING_SHOW_MS = 5000;
 const READ_DELAY_MS = 300;
@@ -40,12 +43,10 @@ const ANNOUNCE_EVERY_MS = 4000;
 const ANNOUNCE_BODY_CHARS = 140;
 const BOTTOM_SLACK_PX = 48;
 const TOP_LOAD_PX = 24;
-const BACKOFF_FIRST_MS = 1000;
-const BACKOFF_MAX_MS = 30000;
-const CLOSE_SIGN_IN = 4401;
 const STORAGE_PREFIX = "cloudfair.nego.";
 const QUOTE_STATUSES = new Set(["open", "accepted", "declined", "superseded", "expired"]);
 const ROOM_STATUSES = new Set(["open", "agreed", "closed"]);
+const IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/webp"]);
 
 // --- Small helpers ----------------------------------------------------------------------------
 
@@ -65,12 +66,6 @@ export function newClientId() {
   const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
   return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)]
     .join("-");
-}
-
-// Exponential backoff with ±50 % jitter: sockets dropped together do not return together.
-export function backoffDelay(attempt, random = Math.random) {
-  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** attempt);
-  return Math.round(base * (0.5 + random()));
 }
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/giu;
@@ -123,70 +118,6 @@ function clip(value, length) {
 
 function capitalised(word) {
   return word ? word[0].toUpperCase() + word.slice(1) : "";
-}
-
-// --- The socket -------------------------------------------------------------------------------
-
-class Connection {
-  constructor(path, handlers) {
-    this.path = path;
-    this.handlers = handlers;
-    this.socket = null;
-    this.attempt = 0;
-    this.keepalive = null;
-    this.stopped = false;
-  }
-
-  url() {
-    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${window.location.host}${this.path}`;
-  }
-
-  connect() {
-    if (this.stopped) return;
-    const socket = new WebSocket(this.url());
-    this.socket = socket;
-    socket.addEventListener("open", () => {
-      window.clearInterval(this.keepalive);
-      this.keepalive = window.setInterval(() => this.send({ type: "ping" }), KEEPALIVE_MS);
-      this.handlers.onOpen();
-    });
-    socket.addEventListener("message", (event) => {
-      let frame = null;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      if (!frame || typeof frame.type !== "string") return;
-      if (frame.type === "batch" && Array.isArray(frame.events)) {
-        for (const inner of frame.events) {
-          if (inner && typeof inner.type === "string") this.handlers.onFrame(inner);
-        }
-        return;
-      }
-      if (frame.type === "nego.ready") this.attempt = 0;
-      this.handlers.onFrame(frame);
-    });
-    socket.addEventListener("close", (event) => {
-      window.clearInterval(this.keepalive);
-      this.socket = null;
-      if (event.code === CLOSE_SIGN_IN) this.stopped = true;
-      this.handlers.onClose(event.code);
-      if (this.stopped) return;
-      const delay = backoffDelay(this.attempt);
-      this.attempt += 1;
-      window.setTimeout(() => this.connect(), delay);
-    });
-  }
-
-  send(payload) {
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
-      this.socket.send(JSON.stringify(payload));
-      return true;
-    }
-    return false;
-  }
 }
 
 // --- The room ---------------------------------------------------------------------------------
@@ -271,11 +202,7 @@ class NegotiationRoom {
     this.quoteAttempt = null; // {signature, clientId} of a quote whose answer was lost
     this.readOnly = data.readOnly === "1"; // the exhibitor is suspended
 
-    this.connection = new Connection(data.wsPath || "/ws/negotiations/", {
-      onOpen: () => this.onOpen(),
-      onClose: (code) => this.onClose(code),
-      onFrame: (frame) => this.onFrame(frame),
-    });
+    this.connection = negoSocket(data.wsPath || "/ws/negotiations/");
   }
 
   // --- Set-up ----------------------------------------------------------------------------------
@@ -299,7 +226,11 @@ class NegotiationRoom {
     window.addEventListener("pagehide", () => this.saveUnsent());
     document.addEventListener("visibilitychange", () => this.scheduleRead());
     window.addEventListener("focus", () => this.scheduleRead());
-    this.connection.connect();
+    this.connection.subscribe({
+      onOpen: () => this.onOpen(),
+      onClose: (code) => this.onClose(code),
+      onFrame: (frame) => this.onFrame(frame),
+    });
   }
 
   initialData() {
@@ -596,6 +527,7 @@ class NegotiationRoom {
 
   attachmentBlock(attachment) {
     const box = el("p", "nego-attachment");
+    const thumbnail = this.thumbnail(attachment);
     const link = el("a", "nego-attachment-link", String(attachment.name || ""));
     link.href = String(attachment.url || "");
     link.setAttribute("download", "");
@@ -604,7 +536,35 @@ class NegotiationRoom {
     const size = el("span", "nego-attachment-size hint", this.formatSize(attachment.size));
     box.append(el("span", "nego-attachment-icon", "📎"), " ", link, " ", size);
     box.firstChild.setAttribute("aria-hidden", "true");
+    if (thumbnail) {
+      const figure = el("div", "nego-attachment-image");
+      figure.append(thumbnail, box);
+      return figure;
+    }
     return box;
+  }
+
+  // An image (PNG, JPEG, WebP) shows as a lazy-loaded thumbnail that opens full size: both
+  // through the permission-checked preview URL, which serves verified images inline only.
+  thumbnail(attachment) {
+    const template = this.root.dataset.previewUrl || "";
+    const id = Number(attachment.id);
+    if (!IMAGE_TYPES.has(attachment.content_type) || !template || !isSeq(id)) return null;
+    const url = template.replace(/\/0\/preview\/$/, `/${id}/preview/`);
+    const name = String(attachment.name || "");
+    const link = el("a", "nego-thumb-link");
+    link.href = url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.setAttribute("aria-label", this.text("textOpenImage", { name }));
+    link.dataset.testid = "attachment-thumbnail";
+    const image = el("img", "nego-thumb");
+    image.loading = "lazy";
+    image.decoding = "async";
+    image.alt = name;
+    image.src = url;
+    link.append(image);
+    return link;
   }
 
   formatSize(bytes) {
