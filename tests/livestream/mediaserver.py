@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.liveserver import DaphneServer, ServerError, _die_with_parent, free_port
+from tests.e2e.liveserver import DaphneServer, ServerError, _die_with_parent
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx-rtmp.conf"
@@ -46,6 +46,22 @@ NGINX = "/usr/sbin/nginx"
 RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
 FFMPEG = "ffmpeg"
 HOST = "127.0.0.1"
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports nobody listens on right now."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.bind((HOST, 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 START_TIMEOUT = 15.0  # seconds until nginx answers on its ports
 STOP_TIMEOUT = 10.0  # seconds after kill -QUIT before a fast shutdown (SIGTERM)
 
@@ -149,10 +165,9 @@ class MediaServer:
         for name in ("hls", "rec", "tmp"):
             (self.root / name).mkdir()
             (self.root / name).chmod(0o777)
-        self.rtmp_port = free_port()
-        self.http_port = free_port()
-        self.relay_port = free_port()
-        self.control_port = free_port()
+        # Four different ports: each socket is held open until all are chosen (picked one
+        # after the other, the OS may hand out the same port twice).
+        self.rtmp_port, self.http_port, self.relay_port, self.control_port = free_ports(4)
         self.django_origin = django_origin
         self.secret = secret
         self.config_path = self.root / "nginx-rtmp.conf"
