@@ -225,6 +225,9 @@ def test_nego_live_image_thumbnails_load_and_open_full_size_one_socket(new_conte
     )
     room_path = reverse("negotiations:room", args=[room.pk])
     page, problems = sign_in(new_context, email=owner.email, path=room_path)
+    # The first load's sockets are open before counting starts (one opening while the page
+    # reloads would be counted and, its close event lost with its document, never uncounted).
+    room_ready(page)
     sockets: list[str] = []
     open_now: list[int] = [0, 0]  # negotiation sockets open now, and at most
 
@@ -239,7 +242,13 @@ def test_nego_live_image_thumbnails_load_and_open_full_size_one_socket(new_conte
 
             socket.on("close", closed)
 
+    def on_navigated(frame) -> None:
+        # A new document: the sockets of the one it replaced are gone with it.
+        if frame == page.main_frame:
+            open_now[0] = 0
+
     page.on("websocket", on_socket)
+    page.on("framenavigated", on_navigated)
     page.reload()
     room_ready(page)
 
