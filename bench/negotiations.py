@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/negotiations.py [--quick] [--scenarios rooms_500,rooms_100,rooms_50]
         [--json FILE] [--baseline rooms_500,rooms_100] [--rate 1] [--workers 2] [--window 12]
-        [--profile DIR] [--no-email-tasks] [--uvloop] [--max-seconds 240]
+        [--unbatched rooms_500] [--profile DIR] [--no-email-tasks] [--uvloop]
+        [--max-seconds 480]
 
 Each room has exactly one buyer socket and one staff socket (500 rooms: 500 buyers, 500
 approved exhibitors with one staff member each, 1,000 sockets on ``/ws/negotiations/``),
@@ -43,7 +44,10 @@ late deliveries. Figures per scenario:
 
 Baseline in the same run (``bench/nego_baseline.py``): two bare relay processes driven by
 the same generator (no database, no channel layer; both parties of a room on one process).
-``cpu_ratio`` is ours over the baseline's server CPU per message. The table ends with the
+``cpu_ratio`` is ours over the baseline's server CPU per message. ``--unbatched`` (default
+the 500 rooms) runs the same servers with every send stored alone
+(``NEGO_SEND_BATCH_MAX=1``: one transaction and one rate-limit call per message, as before
+``negotiations/send_batch.py``), reported as "each send alone". The table ends with the
 issue's goals (p99 <= 50 ms and zero loss at 500 rooms), pass or fail, and the load average.
 ``--uvloop`` runs Daphne on uvloop through ``fair/serve.py``, as the container image does
 (without it: plain ``daphne`` on asyncio's own loop, as ``make demo`` does).
@@ -385,9 +389,10 @@ def run_scenario(scenario: Scenario, kind: str, ctx: dict, args) -> dict:
     """Fresh servers, connect, warm up, measure, drain; returns the scenario's figures."""
     args.current = f"{scenario.name}-{kind}"
     rng = random.Random(f"{ctx['run']}-{scenario.name}")
-    servers = start_servers(kind, ctx["env"], args, ctx["logdir"])
+    env = ctx["env"] if kind != "unbatched" else {**ctx["env"], "NEGO_SEND_BATCH_MAX": "1"}
+    servers = start_servers(kind, env, args, ctx["logdir"])
     ports, pids = [p for p, _ in servers], [pid for _, pid in servers]
-    redis_client = ctx["redis"] if kind == "ours" else None
+    redis_client = ctx["redis"] if kind != "baseline" else None
     profiled = pids[:1] if args.profile and kind == "ours" else []
     try:
         time.sleep(1.0)
@@ -426,14 +431,14 @@ def run_scenario(scenario: Scenario, kind: str, ctx: dict, args) -> dict:
             pipe.send(go)
         time.sleep(max(0.0, t0 - time.time()))
         start = Sample(pids, redis_client, ctx["database"])
-        pg_start = pg_counters(ctx["database_url"]) if kind == "ours" else None
+        pg_start = pg_counters(ctx["database_url"]) if kind != "baseline" else None
         if profiled:
             profile_toggle(profiled)
         time.sleep(max(0.0, t1 - time.time()))
         if profiled:
             profile_toggle(profiled)
         stop = Sample(pids, redis_client, ctx["database"])
-        pg_stop = pg_counters(ctx["database_url"]) if kind == "ours" else None
+        pg_stop = pg_counters(ctx["database_url"]) if kind != "baseline" else None
         rss_end = sum(proc_rss(pid) for pid in pids)
         results = _recv_all(pipes, end + 60, "their figures")
         load_after = loadavg()
@@ -447,7 +452,7 @@ def run_scenario(scenario: Scenario, kind: str, ctx: dict, args) -> dict:
         CHILDREN.stop_workers()
         CHILDREN.stop_servers(grace=20.0 if profiled else 5.0)
     held = {"rss_before": rss_before, "rss_end": rss_end, "rate": args.rate}
-    if kind == "ours":
+    if kind != "baseline":
         held["stored"] = stored_between(start.at, stop.at)
         held["pg"] = {k: pg_stop[k] - pg_start[k] for k in pg_stop}
     held.update(load_before=load_before, load_after=load_after)
@@ -536,8 +541,8 @@ def aggregate(scenario, kind, results, start, stop, ready, failures, held) -> di
             "event_loops": round(100 * (stop.main_threads - start.main_threads) / window_s, 1),
             "other_threads": round(100 * (stop.other_threads - start.other_threads) / window_s, 1),
         },
-        "postgres_cpu_us_per_msg": per_message(postgres) if kind == "ours" else None,
-        "redis_cpu_us_per_msg": per_message(redis) if kind == "ours" else None,
+        "postgres_cpu_us_per_msg": per_message(postgres) if kind != "baseline" else None,
+        "redis_cpu_us_per_msg": per_message(redis) if kind != "baseline" else None,
         "stack_cpu_us_per_msg": per_message(server_cpu + postgres + redis),
         "postgres_per_msg": (
             {k: round(v / stored, 2) for k, v in held["pg"].items() if k != "sessions"}
@@ -608,10 +613,12 @@ def goals_check(ours: dict[str, dict], main_name: str) -> list[dict]:
     return checked
 
 
-def report(ours, baseline, ratios, goals, args) -> None:
+def report(ours, baseline, ratios, goals, args, unbatched) -> None:
     rows = {}
     for name, figures in ours.items():
         rows[name] = figures
+        if name in unbatched:
+            rows[f"{name} (each send alone)"] = unbatched[name]
         if name in baseline:
             rows[f"{name} (baseline)"] = baseline[name]
     print_table(
@@ -692,7 +699,13 @@ def parse_args(argv=None):
         action="store_true",
         help="claim every room's offline-email slot first: no Celery task is queued in the run",
     )
-    parser.add_argument("--max-seconds", type=int, default=240, help="hard bound on the run")
+    parser.add_argument(
+        "--unbatched",
+        default=MAIN,
+        help="scenarios to run also with every send stored alone (NEGO_SEND_BATCH_MAX=1, "
+        "as before batching; '' for none)",
+    )
+    parser.add_argument("--max-seconds", type=int, default=480, help="hard bound on the run")
     args = parser.parse_args(argv)
     if args.warmup is None:
         args.warmup = 2.0 if args.quick else 4.0
@@ -709,6 +722,9 @@ def parse_args(argv=None):
     args.main_name = table[MAIN].name
     args.baseline_names = {
         table[n.strip()].name for n in args.baseline.split(",") if n.strip() in names
+    }
+    args.unbatched_names = {
+        table[n.strip()].name for n in args.unbatched.split(",") if n.strip() in names
     }
     args.current = "setup"
     return args
@@ -743,6 +759,7 @@ def main(argv=None) -> int:
 
     redis_client = redis.Redis.from_url(redis_url)
     ours: dict[str, dict] = {}
+    unbatched: dict[str, dict] = {}
     baseline: dict[str, dict] = {}
     try:
         database_create(db_url)
@@ -769,12 +786,16 @@ def main(argv=None) -> int:
             "database_url": db_url,
         }
         for scenario in args.selected:
-            for kind in ("ours", "baseline"):
+            for kind in ("ours", "unbatched", "baseline"):
                 if kind == "baseline" and scenario.name not in args.baseline_names:
                     continue
-                label = "bare relay" if kind == "baseline" else "daphne"
+                if kind == "unbatched" and scenario.name not in args.unbatched_names:
+                    continue
+                label = {"ours": "daphne", "unbatched": "daphne, each send alone"}.get(
+                    kind, "bare relay"
+                )
                 print(f"== {scenario.name} ({label}, {scenario.sockets} sockets)", flush=True)
-                target = ours if kind == "ours" else baseline
+                target = {"ours": ours, "unbatched": unbatched}.get(kind, baseline)
                 try:
                     figures = run_scenario(scenario, kind, ctx, args)
                 except (TimeoutError, RuntimeError, OSError) as exc:
@@ -808,12 +829,13 @@ def main(argv=None) -> int:
         if base and mine:
             ratios[name] = round(mine / base, 1)
     goals = goals_check(ours, args.main_name)
-    report(ours, baseline, ratios, goals, args)
+    report(ours, baseline, ratios, goals, args, unbatched)
     print(f"\nran {time.monotonic() - started:.0f} s; load average {loadavg()}")
     write_json(
         args.json_path,
         ours,
         baseline=baseline,
+        unbatched=unbatched,
         cpu_ratio=ratios,
         goals=goals,
         quick=args.quick,

@@ -2,13 +2,14 @@
 to.
 
 **Connect.** Signed-in, active users only; anyone else is closed with 4401 before the socket
-opens. ``FairJsonConsumer.accept`` joins the user's own group (``fair.realtime.user_group``):
-every event of every room the user is a party to arrives there, because the services
-broadcast to the user groups of the room's buyer and each of its staff members. So the
-fan-out path does no database or permission work at all: broadcasts are forwarded as the
-text they were encoded to. On accept the server sends ``{"type": "nego.ready", "unread":
-<rooms with unread messages>}``. The socket is recorded in ``negotiations.presence`` (a user
-with a socket open gets no offline emails).
+opens. ``FairJsonConsumer.accept`` joins the user's own group (``fair.realtime.user_group``,
+for a log-out elsewhere) and the socket joins the user's negotiation group
+(``events.party_group``): every event of every room the user is a party to arrives there,
+because the services broadcast to the party groups of the room's buyer and each of its
+staff members. So the fan-out path does no database or permission work at all: broadcasts
+are forwarded as the text they were encoded to. On accept the server sends ``{"type":
+"nego.ready", "unread": <rooms with unread messages>}``. The socket is recorded in
+``negotiations.presence`` (a user with a socket open gets no offline emails).
 
 **Actions** (every one names its room; the party check runs in the service or selector, so a
 room of someone else answers ``not_found`` exactly like a missing one):
@@ -17,8 +18,10 @@ room of someone else answers ``not_found`` exactly like a missing one):
   ``{"type": "nego.ack", "negotiation": id, "client_id", "seq", "sent_at"}`` once stored; the
   ``nego.message`` broadcast goes to every socket of both parties except the sending one
   (the ack tells it everything: it shows its own text with the acked ``seq``; the user's
-  other sockets get the broadcast). Sending the same ``client_id`` again gives the same ack
-  and no second message.
+  other sockets get the broadcast). When presence counts no other socket of the sender
+  (read with the rate-limit count, in the same Redis call), nothing is published to the
+  sender's own party group: nobody is there but the sending socket. Sending the same
+  ``client_id`` again gives the same ack and no second message.
 * ``{"type": "nego.resume", "negotiation": id, "after": seq}`` -> ``{"type": "nego.history",
   "negotiation": id, "messages": [...], "complete": bool, "resumed": true}`` (at most 200;
   ask again from the last seq while ``complete`` is false). Used after a reconnect and when
@@ -39,9 +42,10 @@ suspended: the room can be read, nobody writes), ``exhibitor_unavailable``, ``ra
 **Order and deliveries.** A socket's actions run one after the other, in the order they
 arrived, on a task of their own: while a send waits for the database, broadcasts to this
 socket (the channel layer's messages) keep flowing. A send is stored by one statement
-(``services.text_store``) on the realtime database pool; its rate-limit count is one Redis
-round trip from the event loop, and its broadcast is published from the event loop once the
-statement committed."""
+(``services.text_store``) on the realtime database pool, together with the other sends of
+the process that arrived meanwhile (``send_batch``: one rate-limit round trip, one
+transaction per batch), and its broadcast is published from the event loop once it
+committed."""
 
 from __future__ import annotations
 
@@ -59,10 +63,10 @@ from django.utils.translation import gettext as _
 from fair.consumers import FairJsonConsumer
 from fair.db_async import db_async
 from fair.exceptions import ApplicationError
-from fair.realtime import layer_message, user_group
-from negotiations import events, selectors, services
+from fair.realtime import layer_message
+from negotiations import events, selectors, send_batch, services
+from negotiations.events import party_group
 from negotiations.presence import presence
-from negotiations.services import rate_limits
 
 logger = logging.getLogger(__name__)
 
@@ -84,15 +88,6 @@ def _room_id(payload: dict) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         return None
     return value
-
-
-def _store(user, negotiation_id: int, client_id: str, body: str, window) -> services.TextSent:
-    return services.text_store(
-        user=user, negotiation_id=negotiation_id, client_id=client_id, body=body, window=window
-    )
-
-
-_store_async = db_async(_store)
 
 
 def _resume(user, negotiation_id: int, after: int) -> dict:
@@ -143,6 +138,9 @@ class NegotiationConsumer(FairJsonConsumer):
         self._typed_at: dict[int, float] = {}
         self._backlog: deque = deque()
         await self.accept()  # joins user_group(user.pk)
+        group = party_group(user.pk)
+        self.groups = [*self.groups, group]
+        await self.channel_layer.group_add(group, self.channel_name)
         await presence.connect(user.pk, self.channel_name)
         self._present = True
         unread = await database_sync_to_async(selectors.negotiations_unread_count)(user=user)
@@ -231,21 +229,13 @@ class NegotiationConsumer(FairJsonConsumer):
                 error.code, error.message, negotiation=room, client_id=client_id or None
             )
             return
-        try:
-            window = await rate_limits.acount(self.user.pk)
-        except Exception:
-            logger.exception("negotiation rate limit unavailable")
-            window = None  # the limit is a guard, not a reason to lose a message
-        sent = await self._call(
-            _store, self.user, room, client_id, body, window,
-            negotiation=room, client_id=client_id, runner=_store_async,
+        stored = await self._call(
+            None, self.user, room, client_id, body,
+            negotiation=room, client_id=client_id, runner=send_batch.batcher().store,
         )  # fmt: skip
-        if window is not None and (sent is None or not sent.created):
-            # Refused, or a retry of a stored message: it does not count.
-            with contextlib.suppress(Exception):
-                await rate_limits.arefund(window)
-        if sent is None:
+        if stored is None:
             return
+        sent, sender_sockets = stored
         ack = self.send(text_data=layer_message(sent.ack())["text"])
         if not sent.created:
             await ack
@@ -253,8 +243,14 @@ class NegotiationConsumer(FairJsonConsumer):
         message = layer_message(sent.event(self.user))
         message[EXCEPT_KEY] = self.channel_name
         layer = self.channel_layer
+        me = self.user.pk
         await asyncio.gather(
-            ack, *(layer.group_send(user_group(uid), message) for uid in sent.audience)
+            ack,
+            *(
+                layer.group_send(party_group(uid), message)
+                for uid in sent.audience
+                if uid != me or sender_sockets is None or sender_sockets > 1
+            ),
         )
 
     async def handle_resume(self, payload: dict[str, Any]) -> None:
@@ -287,7 +283,7 @@ class NegotiationConsumer(FairJsonConsumer):
         event, others, _at = cached
         message = layer_message(event)
         for user_id in others:
-            await self.channel_layer.group_send(user_group(user_id), message)
+            await self.channel_layer.group_send(party_group(user_id), message)
 
     async def handle_read(self, payload: dict[str, Any]) -> None:
         room = _room_id(payload)

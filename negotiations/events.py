@@ -13,6 +13,10 @@ Server-to-client event types (every one carries ``"negotiation": <room id>``):
 * ``nego.room``: a new room, ``room_json`` (its inbox line);
 * ``nego.typing``: ``{"side", "name"}`` (sent by the consumer, never stored).
 
+They go to ``party_group(user_id)`` of each party (the buyer, each staff member of the
+exhibitor): only ``/ws/negotiations/`` sockets join it, so a user's other sockets (notices,
+chat) never carry negotiation traffic.
+
 Nothing here reads the database: callers pass objects with their related rows loaded."""
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from negotiations.models import Attachment, Message, Negotiation, PurchaseIntent, Quote
+
+
+def party_group(user_id: int) -> str:
+    """Every ``/ws/negotiations/`` socket of one user."""
+    return f"nego.user.{user_id}"
 
 
 def user_json(user) -> dict | None:

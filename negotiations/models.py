@@ -52,17 +52,21 @@ class Negotiation(models.Model):
         AGREED = "agreed", _("Agreed")
         CLOSED = "closed", _("Closed")
 
+    # No index of their own: the inbox indexes and the unique pair below start with them
+    # (an index fewer to update for every message).
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="negotiations_as_buyer",
         verbose_name=_("buyer"),
+        db_index=False,
     )
     exhibitor = models.ForeignKey(
         "exhibitors.Exhibitor",
         on_delete=models.CASCADE,
         related_name="negotiations",
         verbose_name=_("exhibitor"),
+        db_index=False,
     )
     opened_from_session = models.ForeignKey(
         "livestream.LiveSession",
@@ -170,7 +174,10 @@ class Message(models.Model):
         CLOSED = "closed", _("Closed")
         REOPENED = "reopened", _("Reopened")
 
-    negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="messages")
+    # Indexed by the (negotiation, seq) unique constraint, which starts with it.
+    negotiation = models.ForeignKey(
+        Negotiation, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=10, choices=Kind.choices)
     #: Empty for system messages.

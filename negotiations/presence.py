@@ -33,6 +33,15 @@ def _key(user_id: int) -> str:
     return f"{settings.REDIS_KEY_PREFIX}:nego:online:{user_id}"
 
 
+def sockets_since() -> float:
+    """The oldest heartbeat of a socket still open: ``ZCOUNT key sockets_since() +inf`` of
+    ``presence_key(user)`` counts the user's sockets (the send batches read it)."""
+    return time.time() - STALE_SECONDS
+
+
+presence_key = _key
+
+
 class RedisPresence:
     def __init__(self, url: str) -> None:
         self.url = url

@@ -475,6 +475,8 @@ SITE_URL = env_str("SITE_URL", "")
 # Messages per user per minute in one-to-one negotiations; Redis pool for their presence.
 NEGO_MESSAGES_PER_MINUTE = env_int("NEGO_MESSAGES_PER_MINUTE", 60)
 NEGO_PRESENCE_REDIS_MAX_CONNECTIONS = env_int("NEGO_PRESENCE_REDIS_MAX_CONNECTIONS", 10)
+# Most websocket sends stored in one transaction (negotiations/send_batch.py; 1: each alone).
+NEGO_SEND_BATCH_MAX = env_int("NEGO_SEND_BATCH_MAX", 64)
 
 # --- Live video ---
 

@@ -33,6 +33,7 @@ from negotiations.services.messages import (
     message_send,
     text_body_check,
     text_store,
+    text_store_many,
 )
 from negotiations.services.quotes import (
     QUOTE_FIELDS,
@@ -77,4 +78,5 @@ __all__ = [
     "quotes_expire",
     "text_body_check",
     "text_store",
+    "text_store_many",
 ]

@@ -15,7 +15,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import ProgrammingError, connection, transaction
+from django.db import DatabaseError, ProgrammingError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,6 +54,7 @@ __all__ = [
     "rate_limit",
     "text_body_check",
     "text_store",
+    "text_store_many",
 ]
 
 
@@ -75,6 +76,7 @@ WITH room AS (
 ), existing AS (
     SELECT m.seq, m.created_at FROM {Message._meta.db_table} m, room
     WHERE m.negotiation_id = room.id AND m.author_id = %(user)s AND m.client_id = %(client_id)s
+      AND NOT (m.client_id = '')  -- lets a generic plan use the partial unique index
 ), ins AS (
     INSERT INTO {Message._meta.db_table}
         (negotiation_id, seq, kind, side, author_id, body, event, data, client_id, created_at)
@@ -336,6 +338,60 @@ def text_store(
     if stored is None:
         raise RuntimeError("A message was neither stored nor found.")
     return TextSent(negotiation_id, client_id, stored.seq, stored.created_at, created=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TextToStore:
+    """One checked text message for ``text_store_many``."""
+
+    user: User
+    negotiation_id: int
+    client_id: str
+    body: str
+    window: Window | None = None
+
+
+def _store_one(item: TextToStore) -> TextSent | Exception:
+    """``text_store`` for one item, its refusal returned rather than raised (a refusal runs
+    no failing SQL, so the batch's transaction goes on). Database errors are raised."""
+    try:
+        return text_store(
+            user=item.user,
+            negotiation_id=item.negotiation_id,
+            client_id=item.client_id,
+            body=item.body,
+            window=item.window,
+        )
+    except DatabaseError:
+        raise
+    except Exception as error:  # NotFound, ApplicationError, or a bug: that item's answer
+        return error
+
+
+def text_store_many(items: list[TextToStore]) -> list[TextSent | Exception]:
+    """Store several checked text messages (of different senders and rooms) in one
+    transaction: one commit, one database call, for a batch of sends gathered while the
+    previous batch was being stored (``negotiations.send_batch``). Returns, in the order of
+    ``items``, each one's ``TextSent`` or the exception ``text_store`` would have raised.
+
+    Rooms are locked in the order of their ids, so two batches (two processes) sharing
+    rooms wait for each other but never deadlock. A database error rolls the batch back
+    and every item is then stored on its own, so one bad item costs the others nothing."""
+    if len(items) <= 1:
+        return [_store_one(item) for item in items]
+    order = sorted(range(len(items)), key=lambda index: items[index].negotiation_id)
+    results: list[TextSent | Exception | None] = [None] * len(items)
+    try:
+        with transaction.atomic():
+            for index in order:
+                results[index] = _store_one(items[index])
+    except DatabaseError:
+        for index in order:
+            try:
+                results[index] = _store_one(items[index])
+            except DatabaseError as error:
+                results[index] = error
+    return results  # type: ignore[return-value]
 
 
 def message_send(

@@ -125,6 +125,72 @@ async def acount(user_id: int, *, kind: str = "message") -> Window:
     return Window(key, number, limit, retry_after)
 
 
+#: Count one event in each of the first ``ARGV[2]`` keys (a key may repeat): ``INCR``, and
+#: ``EXPIRE`` for a window's first event; then ``ZCOUNT`` each of the keys after them from
+#: score ``ARGV[3]``. One command for a whole batch: cheaper than a pipeline of commands per
+#: key, for the client as for Redis.
+_COUNT_MANY = """
+local n = tonumber(ARGV[2])
+local answers = {}
+for i = 1, n do
+    local count = redis.call('INCR', KEYS[i])
+    if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[1]) end
+    answers[i] = count
+end
+for i = n + 1, #KEYS do
+    answers[i] = redis.call('ZCOUNT', KEYS[i], ARGV[3], '+inf')
+end
+return answers
+"""
+_count_many_scripts: dict[int, object] = {}
+
+
+async def acount_many(
+    user_ids: list[int], *, zcount_keys: list[str] = (), zcount_from: float = 0
+) -> tuple[list[Window], list[int] | None]:
+    """``acount`` of one message for each of ``user_ids`` (repeats count twice), in one
+    round trip (the send batches of ``negotiations.send_batch``), which also answers
+    ``ZCOUNT key zcount_from +inf`` of each of ``zcount_keys`` (``None`` without Redis)."""
+    windows = [_window(user_id, "message") for user_id in user_ids]
+    if not getattr(settings, "REDIS_URL", ""):
+        return [
+            Window(key, _cache_count(key, window), limit, retry_after)
+            for key, window, limit, retry_after in windows
+        ], None
+    if not windows and not zcount_keys:
+        return [], []
+    client = _aredis()
+    script = _count_many_scripts.get(id(client))
+    if script is None:
+        _count_many_scripts.clear()
+        script = _count_many_scripts[id(client)] = client.register_script(_COUNT_MANY)
+    answers = await script(
+        keys=[key for key, *_rest in windows] + list(zcount_keys),
+        args=[MESSAGE_WINDOW_SECONDS * 2, len(windows), repr(float(zcount_from))],
+    )
+    counted = [
+        Window(key, int(number), limit, retry_after)
+        for (key, _seconds, limit, retry_after), number in zip(
+            windows, answers[: len(windows)], strict=True
+        )
+    ]
+    return counted, [int(number) for number in answers[len(windows) :]]
+
+
+async def arefund_many(windows: list[Window]) -> None:
+    """``arefund`` of each of ``windows``, in one pipelined round trip."""
+    if not windows:
+        return
+    if not getattr(settings, "REDIS_URL", ""):
+        for window in windows:
+            refund(window)
+        return
+    pipe = _aredis().pipeline(transaction=False)
+    for window in windows:
+        pipe.decr(window.key)
+    await pipe.execute()
+
+
 def refund(window: Window) -> None:
     """Give a counted event back (the write was a retry or was refused)."""
     if not getattr(settings, "REDIS_URL", ""):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from exhibitors.models import Exhibitor
 from fair.exceptions import ApplicationError
 from fair.models import User
-from fair.realtime import layer_message, user_group
+from fair.realtime import layer_message
 from negotiations import events
 from negotiations.models import Message, Negotiation, Side
 from negotiations.selectors import party_user_ids
@@ -39,7 +39,7 @@ def send_on_commit(user_ids: list[int], event: dict) -> None:
     """Broadcast ``event`` to these users' sockets once the transaction commits; encoded once
     now (``fair.realtime.layer_message``), sent in one hop to the event loop."""
     message = layer_message(event)
-    groups = [user_group(uid) for uid in dict.fromkeys(user_ids)]
+    groups = [events.party_group(uid) for uid in dict.fromkeys(user_ids)]
 
     async def _send_all(layer) -> None:
         for group in groups:
