@@ -6,7 +6,6 @@ a batch, and sends that arrive while a batch is stored go into the next one."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 
 import pytest
 from django.db import DatabaseError, DataError
@@ -17,21 +16,29 @@ from negotiations.models import Message
 from negotiations.services import messages as message_services
 from negotiations.services import rate_limits
 from negotiations.services.messages import TextSent, TextToStore
-from tests.e2e.conftest import REFERENCE_DATA_MIGRATIONS
 from tests.exhibitors.factories import owner_of
 from tests.factories import make_buyer
 from tests.negotiations.nego_factories import client_id, make_room
-from tests.negotiations.test_nego_concurrency import run_together
+from tests.negotiations.test_nego_concurrency import (  # noqa: F401 (autouse fixture)
+    reference_data,
+    run_together,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def reference_data(transactional_db) -> None:
-    from django.apps import apps
+@pytest.fixture
+def batch_sizes(monkeypatch) -> list[int]:
+    """The size of every batch the batchers store, in order."""
+    sizes: list[int] = []
+    real = send_batch._store_many
 
-    for module_name, function_name in REFERENCE_DATA_MIGRATIONS:
-        getattr(importlib.import_module(module_name), function_name)(apps, None)
+    async def counted(items):
+        sizes.append(len(items))
+        return await real(items)
+
+    monkeypatch.setattr(send_batch, "_store_many", counted)
+    return sizes
 
 
 @pytest.fixture(autouse=True)
@@ -176,18 +183,10 @@ def test_each_message_of_a_batch_counts_against_the_senders_limit(settings):
     assert asyncio.run(refund()) == 3  # 3, then 4, given back twice (2), counted again
 
 
-def test_batcher_gathers_concurrent_sends_and_answers_each_sender(settings, monkeypatch):
+def test_batcher_gathers_concurrent_sends_and_answers_each_sender(settings, batch_sizes):
     settings.NEGO_MESSAGES_PER_MINUTE = 3
     room = make_room()
     outsider = make_buyer()
-    sizes: list[int] = []
-    real = send_batch._store_many
-
-    async def counted(items):
-        sizes.append(len(items))
-        return await real(items)
-
-    monkeypatch.setattr(send_batch, "_store_many", counted)
 
     async def scenario():
         batcher = send_batch.SendBatcher()
@@ -197,7 +196,7 @@ def test_batcher_gathers_concurrent_sends_and_answers_each_sender(settings, monk
 
     results = asyncio.run(scenario())
 
-    assert sizes == [5]  # all five arrived before the first batch was taken
+    assert batch_sizes == [5]  # all five arrived before the first batch was taken
     assert [(r.seq, r.body) for r, _sockets in results[:3]] == [(2, "M0"), (3, "M1"), (4, "M2")]
     assert isinstance(results[3], ApplicationError)
     assert results[3].code == "rate_limited"
@@ -211,17 +210,9 @@ def test_batcher_gathers_concurrent_sends_and_answers_each_sender(settings, monk
     assert [w.count for w in asyncio.run(counts())] == [4, 1]
 
 
-def test_batches_are_at_most_the_configured_size(settings, monkeypatch):
+def test_batches_are_at_most_the_configured_size(settings, batch_sizes):
     settings.NEGO_SEND_BATCH_MAX = 2
     room = make_room()
-    sizes: list[int] = []
-    real = send_batch._store_many
-
-    async def counted(items):
-        sizes.append(len(items))
-        return await real(items)
-
-    monkeypatch.setattr(send_batch, "_store_many", counted)
 
     async def scenario():
         batcher = send_batch.SendBatcher()
@@ -231,6 +222,6 @@ def test_batches_are_at_most_the_configured_size(settings, monkeypatch):
 
     results = asyncio.run(scenario())
 
-    assert sorted(sizes) == [1, 2, 2]
+    assert sorted(batch_sizes) == [1, 2, 2]
     assert sorted(r.seq for r, _sockets in results) == [2, 3, 4, 5, 6]
     assert bodies(room)[1:] == sorted((r.seq, r.body) for r, _sockets in results)
