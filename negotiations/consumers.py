@@ -9,7 +9,9 @@ because the services broadcast to the party groups of the room's buyer and each 
 staff members. So the fan-out path does no database or permission work at all: broadcasts
 are forwarded as the text they were encoded to. On accept the server sends ``{"type":
 "nego.ready", "unread": <rooms with unread messages>}``. The socket is recorded in
-``negotiations.presence`` (a user with a socket open gets no offline emails).
+``negotiations.presence`` (a user with a socket open gets no offline emails). An exhibitor
+owner's or admin's socket is closed with 4401 once the session lapses (the session limits,
+``fair.consumers._SessionWatch``); a lapsed session is refused at the handshake with 4401.
 
 **Actions** (every one names its room; the party check runs in the service or selector, so a
 room of someone else answers ``not_found`` exactly like a missing one):
@@ -18,9 +20,11 @@ room of someone else answers ``not_found`` exactly like a missing one):
   ``{"type": "nego.ack", "negotiation": id, "client_id", "seq", "sent_at"}`` once stored; the
   ``nego.message`` broadcast goes to every socket of both parties except the sending one
   (the ack tells it everything: it shows its own text with the acked ``seq``; the user's
-  other sockets get the broadcast). When presence counts no other socket of the sender
+  other sockets get the broadcast). When presence counts exactly one socket of the sender
   (read with the rate-limit count, in the same Redis call), nothing is published to the
-  sender's own party group: nobody is there but the sending socket. Sending the same
+  sender's own party group: nobody is there but the sending socket. (A tab whose socket
+  registers between that count and the commit, and whose resume ran before the commit,
+  sees the message when the room's next message reveals the gap, or on reload.) Sending the same
   ``client_id`` again gives the same ack and no second message.
 * ``{"type": "nego.resume", "negotiation": id, "after": seq}`` -> ``{"type": "nego.history",
   "negotiation": id, "messages": [...], "complete": bool, "resumed": true}`` (at most 200;
@@ -249,7 +253,7 @@ class NegotiationConsumer(FairJsonConsumer):
             *(
                 layer.group_send(party_group(uid), message)
                 for uid in sent.audience
-                if uid != me or sender_sockets is None or sender_sockets > 1
+                if uid != me or sender_sockets != 1  # None (unknown) or 0: trust nothing
             ),
         )
 

@@ -88,6 +88,10 @@ class SendBatcher:
                 batch, self._waiting = self._waiting[:size], self._waiting[size:]
                 try:
                     await self._store(batch)
+                except asyncio.CancelledError:  # the loop is shutting down
+                    for _item, future in batch:
+                        future.cancel()
+                    raise
                 except Exception as error:  # noqa: BLE001 - handed to every sender
                     logger.exception("negotiation send batch failed")
                     for _item, future in batch:
@@ -116,7 +120,12 @@ class SendBatcher:
             TextToStore(item.user, item.negotiation_id, item.client_id, item.body, window)
             for item, window in zip(items, windows, strict=True)
         ]
-        results = await _store_many(items)
+        try:
+            results = await _store_many(items)
+        except Exception:
+            # Nothing was stored: no send of the batch counts.
+            await self._refund([window for window in windows if window is not None])
+            raise
         refunds = [
             window
             for window, result in zip(windows, results, strict=True)
@@ -129,11 +138,16 @@ class SendBatcher:
                 future.set_exception(result)
             else:
                 future.set_result((result, count))
-        if refunds:
-            try:
-                await rate_limits.arefund_many(refunds)
-            except Exception:
-                logger.exception("negotiation rate limit refund failed")
+        await self._refund(refunds)
+
+    @staticmethod
+    async def _refund(windows: list) -> None:
+        if not windows:
+            return
+        try:
+            await rate_limits.arefund_many(windows)
+        except Exception:
+            logger.exception("negotiation rate limit refund failed")
 
 
 _batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SendBatcher] = (

@@ -14,8 +14,8 @@ Rules every function here keeps:
   slipped past the check) rolls the whole transaction back, so no number is ever skipped.
 * **Idempotent on ``client_id``.** Sending again with the same ``client_id`` (a client retrying
   after a lost ack) returns the stored message and changes nothing.
-* **Persist, then broadcast.** Events go to the parties' user groups
-  (``fair.realtime.user_group``: the buyer and every staff member of the exhibitor) only after
+* **Persist, then broadcast.** Events go to the parties' negotiation groups
+  (``events.party_group``: the buyer and every staff member of the exhibitor) only after
   the transaction commits, encoded once; the offline-email task is queued on commit too (at
   most one pending per room; ``room_log.notify_queue`` remembers a pending one so a busy
   room costs no Redis round trip per message). The websocket consumer stores a text message

@@ -147,6 +147,13 @@ def _prepare_statement() -> str:
     return f"PREPARE {_STATEMENT}({types}) AS {sql}"
 
 
+#: How long a send waits for its room's row lock: a transaction holding a room for longer
+#: (stuck, or a long one elsewhere) must not stall every send of the process behind it
+#: (``negotiations.send_batch`` stores one batch at a time). The send fails as
+#: ``server_error`` and the client retries it.
+LOCK_TIMEOUT_MS = 5000
+
+
 def _execute_store(params: dict) -> tuple | None:
     global _prepare_sql
     connection.ensure_connection()
@@ -158,6 +165,8 @@ def _execute_store(params: dict) -> tuple | None:
             if _has_statement(cursor):  # prepared by an earlier connection object's code
                 cursor.execute(f"DEALLOCATE {_STATEMENT}")
             cursor.execute(_prepare_sql)
+            # For the life of the connection, like the statement (no cost per message).
+            cursor.execute(f"SET lock_timeout = {int(LOCK_TIMEOUT_MS)}")
             _prepared.add(raw)
         try:
             cursor.execute(_EXECUTE, [params[name] for name, _type in _PARAMS])
@@ -377,20 +386,22 @@ def text_store_many(items: list[TextToStore]) -> list[TextSent | Exception]:
     Rooms are locked in the order of their ids, so two batches (two processes) sharing
     rooms wait for each other but never deadlock. A database error rolls the batch back
     and every item is then stored on its own, so one bad item costs the others nothing."""
-    if len(items) <= 1:
-        return [_store_one(item) for item in items]
     order = sorted(range(len(items)), key=lambda index: items[index].negotiation_id)
     results: list[TextSent | Exception | None] = [None] * len(items)
-    try:
-        with transaction.atomic():
-            for index in order:
-                results[index] = _store_one(items[index])
-    except DatabaseError:
-        for index in order:
-            try:
-                results[index] = _store_one(items[index])
-            except DatabaseError as error:
-                results[index] = error
+    if len(items) > 1:
+        try:
+            with transaction.atomic():
+                for index in order:
+                    results[index] = _store_one(items[index])
+            return results  # type: ignore[return-value]
+        except DatabaseError:
+            # Settings made in the rolled-back transaction are gone: prepare afresh.
+            _prepared.discard(connection.connection)
+    for index in order:  # one item, or each alone after the batch rolled back
+        try:
+            results[index] = _store_one(items[index])
+        except DatabaseError as error:
+            results[index] = error
     return results  # type: ignore[return-value]
 
 

@@ -225,3 +225,62 @@ def test_batches_are_at_most_the_configured_size(settings, batch_sizes):
     assert sorted(batch_sizes) == [1, 2, 2]
     assert sorted(r.seq for r, _sockets in results) == [2, 3, 4, 5, 6]
     assert bodies(room)[1:] == sorted((r.seq, r.body) for r, _sockets in results)
+
+
+def test_a_send_failing_on_the_database_alone_gives_its_count_back(settings):
+    room = make_room()
+
+    async def scenario():
+        batcher = send_batch.SendBatcher()
+        try:
+            await batcher.store(room.buyer, 2**63, client_id(), "Out of range")  # bigint overflow
+        except DataError as error:
+            failed = error
+        windows, _sockets = await rate_limits.acount_many([room.buyer.pk])
+        return failed, windows[0].count
+
+    failed, count = asyncio.run(scenario())
+
+    assert isinstance(failed, DataError)
+    assert count == 1  # the failed send was given back: this is the first that counts
+
+
+def test_a_room_locked_elsewhere_fails_its_send_after_the_lock_timeout_only(monkeypatch):
+    import threading
+
+    from django.db import connection, connections
+
+    from negotiations.models import Negotiation
+
+    monkeypatch.setattr(message_services, "LOCK_TIMEOUT_MS", 300)
+    locked, free = make_room(), make_room()
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_room():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                Negotiation.objects.select_for_update().get(pk=locked.pk)
+                holding.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_room)
+    holder.start()
+    try:
+        assert holding.wait(timeout=5)
+        connection.close()  # a new connection: prepared (and its lock timeout set) afresh
+        results = services.text_store_many(
+            [item(locked.buyer, locked, "Waits"), item(free.buyer, free, "Goes through")]
+        )
+    finally:
+        release.set()
+        holder.join(timeout=10)
+
+    assert isinstance(results[0], DatabaseError)
+    assert "lock timeout" in str(results[0])
+    assert (results[1].seq, results[1].created) == (2, True)
+    assert bodies(locked)[1:] == []
+    assert bodies(free)[1:] == [(2, "Goes through")]
