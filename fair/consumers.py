@@ -2,7 +2,16 @@
 
 ``FairJsonConsumer`` parses and checks each frame once and routes it by its ``type`` to a
 ``handle_<type>`` method named in ``actions``. Anything else gets an error frame, never a
-crash: ``{"type": "error", "code": "...", "detail": "..."}``."""
+crash: ``{"type": "error", "code": "...", "detail": "..."}``.
+
+Every socket honours the session limits of organisers and exhibitor owners/admins
+(``fair.session_limits``, SECURITY C3) as requests do: a session that has lapsed by the
+handshake is served as anonymous, and the open sockets of privileged sessions are closed
+with 4401 once their session is gone or past its idle or absolute limit (``_SessionWatch``:
+one timer per process). A person's own actions on a socket (``activity_actions``: sending a
+message, typing, moderating) count as activity, as a request would: the timer moves the
+session's last-seen time forward, at most once a minute. Pings and automatic requests do
+not (a tab left open is idle)."""
 
 from __future__ import annotations
 
@@ -18,6 +27,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.utils import await_many_dispatch
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 
 from fair.db_async import db_async
@@ -43,10 +53,24 @@ class FairJsonConsumer(AsyncWebsocketConsumer):
     #: Anonymous sockets get no channel-layer channel (everything they receive comes from a
     #: process-wide fan-out): that saves a Redis subscription and a queue per open page.
     anonymous_without_channel = False
+    #: Watch this socket's session even if it is not privileged (``_SessionWatch``).
+    session_watch_always = False
+    #: The session key this socket is watched under, if any.
+    _watched_session: str | None = None
+    #: Actions a person takes (not automatic ones): they keep a privileged session from
+    #: going idle (``_SessionWatch``); when the last one was taken (``time.time()``).
+    activity_actions: frozenset[str] = frozenset()
+    _acted_at = 0.0
 
     async def __call__(self, scope, receive, send):
         user = scope.get("user")
-        if not self.anonymous_without_channel or (user is not None and user.is_authenticated):
+        signed_in = user is not None and user.is_authenticated
+        if signed_in and _session_lapsed(scope.get("session")):
+            # As SessionTimeoutMiddleware serves a request: not signed in. The session is
+            # left for the next page load, which signs it out with its message.
+            scope = {**scope, "user": AnonymousUser()}
+            signed_in = False
+        if not self.anonymous_without_channel or signed_in:
             return await super().__call__(scope, receive, send)
         self.scope = scope
         self.channel_layer = None
@@ -85,17 +109,36 @@ class FairJsonConsumer(AsyncWebsocketConsumer):
         if handler_name is None:
             await self.send_error("unknown_type", f"Unknown message type {payload['type']!r}.")
             return
+        if payload["type"] in self.activity_actions:
+            self._acted_at = time.time()
         await getattr(self, handler_name)(payload)
 
     async def accept(self, subprotocol=None, headers=None):
         """Accept, and join the signed-in user's own group so a log-out closes this socket
-        (SECURITY C2); the group is left on disconnect with the others."""
+        (SECURITY C2); the group is left on disconnect with the others. A privileged
+        session's socket is also watched for the session limits (``_SessionWatch``)."""
         await super().accept(subprotocol=subprotocol, headers=headers)
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             group = user_group(user.pk)
             self.groups = [*self.groups, group]
             await self.channel_layer.group_add(group, self.channel_name)
+            session = self.scope.get("session")
+            if _session_watched(session, always=self.session_watch_always):
+                self._watched_session = session.session_key
+                session_watch.add(self, self._watched_session)
+
+    async def websocket_disconnect(self, message):
+        if self._watched_session is not None:
+            session_watch.remove(self, self._watched_session)
+            self._watched_session = None
+        await super().websocket_disconnect(message)
+
+    def session_recheck(self, session: dict) -> bool:
+        """Whether this socket may stay open: asked by ``_SessionWatch`` on its thread, with
+        the session as stored now, after the session itself passed the limits. Consumers
+        with more to recheck (the organisers' dashboard: the role) override it."""
+        return True
 
     async def realtime_close(self, message: dict) -> None:
         """The user logged out elsewhere: close with CLOSE_LOGGED_OUT."""
@@ -110,6 +153,134 @@ class FairJsonConsumer(AsyncWebsocketConsumer):
     async def realtime_event(self, message: dict[str, str]) -> None:
         """A broadcast from ``fair.realtime``: already encoded, forwarded as it is."""
         await self.send(text_data=message["text"])
+
+
+# --- Session limits on open sockets (fair.session_limits) ----------------------------------
+
+#: How often the sockets of privileged sessions are checked against their session (seconds;
+#: read before every wait, so tests can shorten it).
+SESSION_RECHECK_SECONDS = 60
+
+
+def _session_lapsed(session) -> bool:
+    """The handshake's session (already loaded by the auth middleware: no query) is past
+    the idle or absolute limit."""
+    from fair.session_limits import session_expired
+
+    return session is not None and bool(session_expired(session, time.time()))
+
+
+def _session_watched(session, *, always: bool) -> bool:
+    """Privileged sessions, and those from before the limits existed (``PRIVILEGED`` not yet
+    set: the next request decides); buyers' and sales staff's sockets are not rechecked."""
+    from fair.session_limits import PRIVILEGED
+
+    if session is None or not session.session_key:
+        return False
+    return always or session.get(PRIVILEGED) is not False
+
+
+def _sessions_recheck(watched: dict[str, tuple[int, list]], now: float) -> tuple[list, list]:
+    """(sockets to close, sockets to stop watching) for ``{session key: (user id,
+    sockets)}``: one query for all the sessions, then each socket's own recheck."""
+    from fair.session_limits import (
+        PRIVILEGED,
+        SEEN_AT,
+        SEEN_WRITE_EVERY,
+        session_expired,
+        sessions_seen,
+        sessions_stored,
+    )
+
+    stored = sessions_stored({key: user_id for key, (user_id, _sockets) in watched.items()})
+    close, forget = [], []
+    seen: dict[str, int] = {}
+    for key, (_user_id, sockets) in watched.items():
+        session = stored.get(key)
+        acted_at = int(max(socket._acted_at for socket in sockets))
+        if session is not None and acted_at - session.get(SEEN_AT, 0) >= SEEN_WRITE_EVERY:
+            # The person acted on a socket since the session was last seen: activity.
+            session[SEEN_AT] = seen[key] = acted_at
+        if session is None or session_expired(session, now):
+            close.extend(sockets)
+            continue
+        for socket in sockets:
+            if not socket.session_recheck(session):
+                close.append(socket)
+            elif session.get(PRIVILEGED) is False and not socket.session_watch_always:
+                forget.append(socket)  # an old session, found not privileged since
+    if seen:
+        sessions_seen(seen)
+    return close, forget
+
+
+class _SessionWatch:
+    """One timer per process for the open sockets of privileged sessions: every
+    ``SESSION_RECHECK_SECONDS`` it reads all their sessions in one query and closes, with
+    4401 (``CLOSE_SIGN_IN``: the pages stop reconnecting and ask to sign in again), the
+    sockets whose session is gone (log-out, deleted on the server) or past the idle or
+    absolute limit, or whose consumer's ``session_recheck`` refuses. The limits are the
+    request's (``fair.session_limits``); a socket's ``activity_actions`` move the session's
+    last-seen time as requests do (written here, at most once a minute per session). Per
+    frame only the time of a person's action is noted, so the send paths stay as they are."""
+
+    def __init__(self) -> None:
+        self.loop = None
+        self.sockets: dict[str, set] = {}  # session key -> sockets
+        self.task: asyncio.Task | None = None
+
+    def add(self, consumer, session_key: str) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:
+            self.loop, self.sockets, self.task = loop, {}, None
+        self.sockets.setdefault(session_key, set()).add(consumer)
+        if self.task is None or self.task.done():
+            self.task = loop.create_task(self._run())
+
+    def remove(self, consumer, session_key: str) -> None:
+        if self.loop is not asyncio.get_running_loop():
+            return
+        sockets = self.sockets.get(session_key)
+        if sockets is not None:
+            sockets.discard(consumer)
+            if not sockets:
+                del self.sockets[session_key]
+
+    async def _run(self) -> None:
+        while self.sockets:
+            await asyncio.sleep(SESSION_RECHECK_SECONDS)
+            try:
+                await self.check()
+            except Exception:
+                logger.exception("session recheck of open sockets failed")
+        self.task = None
+
+    async def check(self) -> None:
+        """Recheck every watched socket now (the timer's work)."""
+        watched = {
+            key: (next(iter(sockets)).scope["user"].pk, list(sockets))
+            for key, sockets in self.sockets.items()
+            if sockets
+        }
+        if not watched:
+            return
+        close, forget = await db_async(_sessions_recheck)(watched, time.time())
+        for consumer in forget:
+            self._forget(consumer)
+        for consumer in close:
+            if self._forget(consumer):  # not closed by its client meanwhile
+                with contextlib.suppress(Exception):
+                    await consumer.close(code=CLOSE_SIGN_IN)
+
+    def _forget(self, consumer) -> bool:
+        if consumer._watched_session is None:
+            return False
+        self.remove(consumer, consumer._watched_session)
+        consumer._watched_session = None
+        return True
+
+
+session_watch = _SessionWatch()
 
 
 class HealthConsumer(FairJsonConsumer):
@@ -262,12 +433,8 @@ class _DashboardTicker:
 
     async def _run(self) -> None:
         interval = float(getattr(settings, "DASHBOARD_TICK_SECONDS", 5))
-        checked_at = time.monotonic()
         while self.sockets:
             await asyncio.sleep(interval)
-            if time.monotonic() - checked_at >= SESSION_RECHECK_SECONDS:
-                checked_at = time.monotonic()
-                await self._drop_expired()
             if not self.sockets:
                 break
             try:
@@ -283,41 +450,17 @@ class _DashboardTicker:
                     await consumer.send(text_data=text)
         self.task = None
 
-    async def _drop_expired(self) -> None:
-        """Close the sockets whose session ended (log-out, idle or absolute timeout) or
-        whose user is no longer an organiser: a watched dashboard is no activity."""
-        for consumer in list(self.sockets):
-            if not await db_async(organiser_session_valid)(consumer.scope):
-                self.sockets.discard(consumer)
-                with contextlib.suppress(Exception):
-                    await consumer.close(code=CLOSE_SIGN_IN)
-
 
 dashboard_ticker = _DashboardTicker()
-#: How often the dashboard's sockets are checked against their session and role.
-SESSION_RECHECK_SECONDS = 60
 
 
-def organiser_session_valid(scope) -> bool:
-    """The socket's session still exists and has not timed out, and its user is still an
-    active organiser (read afresh: the scope's copies are from the handshake)."""
-    from importlib import import_module
-
+def _organiser_still(user_id: int, session: dict) -> bool:
+    """Still an active organiser (read afresh: the scope's user is from the handshake), and
+    the session passed the second step where it is required."""
     from fair.models import User
-    from fair.session_limits import session_expired
 
-    session = scope.get("session")
-    user = scope.get("user")
-    if session is None or user is None or not user.is_authenticated:
-        return False
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session.session_key)
-    if not store.session_key or not store.exists(store.session_key):
-        return False
-    store.load()
-    if session_expired(store, time.time()) or _mfa_pending(store):
-        return False
-    fresh = User.objects.filter(pk=user.pk, is_active=True).first()
-    return fresh is not None and fresh.is_organiser
+    fresh = User.objects.filter(pk=user_id, is_active=True).first()
+    return fresh is not None and fresh.is_organiser and not _mfa_pending(session)
 
 
 async def dashboard_frame() -> str:
@@ -346,9 +489,12 @@ def _mfa_pending(session) -> bool:
 
 class OrganiserConsumer(FairJsonConsumer):
     """``/ws/organiser/``: the dashboard's figures for organisers, every few seconds.
-    Anyone else is refused at the handshake (close code 4403)."""
+    Anyone else is refused at the handshake (close code 4403), a lapsed session with 4401.
+    An open socket closes with 4401 once its session ends or its user is no longer an
+    organiser (``_SessionWatch``; a watched dashboard is no activity)."""
 
     actions = {"ping": "handle_ping", "dashboard.refresh": "handle_refresh"}
+    session_watch_always = True  # the role is rechecked, whatever the session
 
     async def connect(self):
         user = self.scope.get("user")
@@ -361,9 +507,6 @@ class OrganiserConsumer(FairJsonConsumer):
         if await db_async(_mfa_pending)(self.scope.get("session")):
             await self.close(code=CLOSE_FORBIDDEN)  # password only: no code entered yet
             return
-        if not await db_async(organiser_session_valid)(self.scope):
-            await self.close(code=CLOSE_SIGN_IN)  # the session timed out: log in again
-            return
         self.groups = []
         await self.accept()
         await self.send(text_data=await dashboard_frame())
@@ -372,6 +515,13 @@ class OrganiserConsumer(FairJsonConsumer):
     async def disconnect(self, code):
         dashboard_ticker.remove(self)
         await super().disconnect(code)
+
+    def session_recheck(self, session: dict) -> bool:
+        return _organiser_still(self.scope["user"].pk, session)
+
+    async def close(self, code=None, reason=None):
+        dashboard_ticker.remove(self)  # no more figures to a closing socket
+        await super().close(code=code, reason=reason)
 
     async def handle_ping(self, payload: dict[str, Any]) -> None:
         await self.send_json({"type": "pong"})

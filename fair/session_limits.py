@@ -5,16 +5,28 @@ else keeps the session cookie's age (``SESSION_COOKIE_AGE``, 14 days, at most 30
 
 Who is privileged is decided once, at sign-in, and kept in the session: organisers here,
 exhibitor owners and admins through a check the exhibitors app registers (the fair core
-cannot import it). The last-seen time is written at most once a minute, not per request."""
+cannot import it). The last-seen time is written at most once a minute, not per request.
+
+Websockets honour the same limits (``fair.consumers``): a socket whose session has lapsed
+at its handshake is served as anonymous, as a request would be, and the open sockets of
+privileged sessions are rechecked once a minute and closed with 4401 once their session is
+gone or past either limit. A person's actions on a socket (sending a message, typing,
+moderating) count as activity like requests, and move the last-seen time at that recheck
+(``sessions_seen``); keep-alive pings and automatic polls do not: they arrive from
+unattended pages too (a tab left open would never be idle)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fair.models import User
@@ -54,6 +66,49 @@ def session_expired(session, now: float) -> str:
     if now - seen_at > settings.SESSION_PRIVILEGED_IDLE_SECONDS:
         return "idle"
     return ""
+
+
+def sessions_stored(users: dict[str, int]) -> dict[str, dict]:
+    """The data of those sessions (session key -> user id) that still exist, unexpired and
+    signed in as that user, read in one query; the others are gone (logged out, deleted on
+    the server, past the cookie's age). For connections that outlive their request: a
+    websocket's scope holds its session as it was at the handshake. Database-backed engines
+    are read from the table, where the session is authoritative: ``cached_db`` writes
+    through, but a row deleted on the server stays in the cache until it expires there."""
+    engine = import_module(settings.SESSION_ENGINE)
+    if issubclass(engine.SessionStore, DatabaseSessionStore):
+        rows = engine.SessionStore.get_model_class().objects.filter(
+            session_key__in=list(users), expire_date__gt=timezone.now()
+        )
+        decoder = engine.SessionStore()
+        found = {
+            key: decoder.decode(data)
+            for key, data in rows.values_list("session_key", "session_data")
+        }
+    else:
+        found = {key: engine.SessionStore(session_key=key).load() for key in users}
+    return {
+        key: data
+        for key, data in found.items()
+        if data and data.get(SESSION_KEY) == str(users[key])
+    }
+
+
+def sessions_seen(seen: dict[str, int]) -> None:
+    """Move the last-seen time of these sessions (session key -> time) forward, as requests
+    do: the person was active on a websocket. A session gone meanwhile stays gone."""
+    engine = import_module(settings.SESSION_ENGINE)
+    for key, at in seen.items():
+        store = engine.SessionStore(session_key=key)
+        if not store.exists(key):
+            continue
+        store.load()
+        if at > store.get(SEEN_AT, 0):
+            store[SEEN_AT] = at
+            try:
+                store.save(must_create=False)
+            except UpdateError:  # deleted between the read and the write
+                continue
 
 
 def _expired_message(expired: str) -> str:

@@ -8,6 +8,8 @@ room already gets 4429. Access and the chat identity are decided once, at connec
 short reads); the fan-out path does no database or permission work: the room's broadcasts
 reach the socket through ``livestream.fanout`` (one subscription per room per process,
 batched per room per tick), and anonymous sockets have no channel-layer channel at all.
+The session limits of exhibitor owners/admins and organisers apply as on every socket
+(``fair.consumers``): a lapsed session joins as anonymous, an open socket closes with 4401.
 
 On connect the server sends, in order, ``room.joined`` (status, ``is_staff`` and ``chat``:
 ``can_post``, ``is_moderator``, ``reason`` ("", "sign_in", "banned", "muted", "closed"),
@@ -50,15 +52,11 @@ Client actions (errors are ``{"type": "error", "code", "detail", ...}``):
 
 from __future__ import annotations
 
-import contextlib
 import time
-import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.exceptions import StopConsumer
-from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -119,6 +117,11 @@ def _int_or_none(value: object) -> int | None:
 
 
 class LiveRoomConsumer(FairJsonConsumer):
+    #: What a person does, not the page by itself: keeps a privileged session from idling.
+    activity_actions = frozenset(
+        {"chat.send", "chat.report", "react", "chat.answer", "chat.pin", "chat.hide",
+         "chat.unhide", "chat.slow_mode", "chat.mute", "chat.ban"}
+    )  # fmt: skip
     actions = {
         "ping": "handle_ping",
         "viewers.list": "handle_viewers_list",
@@ -136,6 +139,9 @@ class LiveRoomConsumer(FairJsonConsumer):
         "chat.ban": "handle_chat_ban",
     }
 
+    # Signed-in sockets get a channel-layer channel (their user group: log-out, mutes);
+    # anonymous ones need none: the room reaches them through the fan-out.
+    anonymous_without_channel = True
     room: RoomAccess | None = None
     identity: chat.ChatIdentity | None = None
     user_id: int | None = None
@@ -144,20 +150,6 @@ class LiveRoomConsumer(FairJsonConsumer):
     _viewers_listed_at = 0.0
     _reactions_second = 0
     _reactions_count = 0
-
-    async def __call__(self, scope, receive, send):
-        """Signed-in sockets get a channel-layer channel (their user group: log-out, mutes);
-        anonymous ones need none: the room reaches them through the fan-out. Skipping it
-        saves a Redis subscription and a queue per viewer."""
-        user = scope.get("user")
-        if user is not None and user.is_authenticated:
-            return await super().__call__(scope, receive, send)
-        self.scope = scope
-        self.channel_layer = None
-        self.channel_name = f"anon.{uuid.uuid4().hex}"
-        self.base_send = send
-        with contextlib.suppress(StopConsumer):
-            await await_many_dispatch([receive], self.dispatch)
 
     async def connect(self):
         session_id = self.scope["url_route"]["kwargs"]["session_id"]

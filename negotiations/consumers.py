@@ -118,6 +118,8 @@ def _typing_audience(user, negotiation_id: int) -> tuple[dict, list[int]]:
 
 
 class NegotiationConsumer(FairJsonConsumer):
+    #: What a person does (typing and sending keep a privileged session from going idle).
+    activity_actions = frozenset({"nego.send", "nego.typing"})
     actions = {
         "ping": "handle_ping",
         "nego.send": "handle_send",

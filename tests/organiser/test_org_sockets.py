@@ -133,13 +133,14 @@ async def test_dashboard_socket_needs_the_second_step_when_required(settings):
 
 
 async def test_dashboard_socket_closes_when_the_session_times_out_or_the_role_goes():
-    """Checked at the handshake and every minute on the ticker (here called directly)."""
+    """Checked at the handshake and every minute by the session watch (here called
+    directly)."""
     import time
 
     from django.contrib.auth.models import Group
     from django.contrib.sessions.backends.cached_db import SessionStore
 
-    from fair.consumers import dashboard_ticker
+    from fair.consumers import session_watch
     from fair.models import ORGANISERS_GROUP
     from fair.session_limits import SEEN_AT
 
@@ -161,7 +162,7 @@ async def test_dashboard_socket_closes_when_the_session_times_out_or_the_role_go
             second.groups.remove(Group.objects.get(name=ORGANISERS_GROUP))
 
         await sync_to_async(age_and_demote)()
-        await dashboard_ticker._drop_expired()
+        await session_watch.check()
 
         assert (await idle.receive_output(timeout=3))["code"] == CLOSE_SIGN_IN
         assert (await demoted.receive_output(timeout=3))["code"] == CLOSE_SIGN_IN
