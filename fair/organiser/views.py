@@ -3,7 +3,9 @@ category tree, halls, announcements and the audit log."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import json
+import re
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,9 +14,10 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fair.announcements import announcement_publish, announcement_withdraw
@@ -42,15 +45,76 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("organiser:dashboard")
 
 
+#: The charts with a table of their figures beside them (``{"labels": [...], "values": [...]}``).
+CHART_SERIES = ("streams_per_hour", "negotiations_per_day")
+#: The date-format characters a chart label pattern may use: static/fair/js/dashboard.js
+#: formats the labels of pushed figures with the same pattern, and knows only these.
+LABEL_FORMAT_CHARS = frozenset("djmnbMNFEYyHGi")
+_MONTH_NAME_CHARS = "bMNFE"
+_DAY_LABEL = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_HOUR_LABEL = re.compile(r"^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$")
+
+
+def chart_label_formats() -> dict[str, str]:
+    """The patterns of the charts' axis labels in the active language, and the month names
+    they use, for the page's script (``dashboard.js`` applies the same patterns to pushed
+    figures: a label reads the same in the table the page came with, after an update, and
+    on the chart, whatever the language)."""
+    # Translators: Django date format of an hour on the dashboard's
+    # charts ("Jun 15, 14:00", in the viewer's time zone). Use only the
+    # characters d j m n b M N F E Y y H G i (keep H:i: hours can start
+    # at :30), with a backslash before any other letter.
+    hour = pgettext("dashboard chart label", "M j, H:i")
+    # Translators: Django date format of a day on the dashboard's charts
+    # ("Jun 15"). Use only the characters d j m n b M N F E Y y, with a
+    # backslash before any other letter.
+    day = pgettext("dashboard chart label", "M j")
+    months = {
+        char: [dateformat.format(date(2001, month, 1), char) for month in range(1, 13)]
+        for char in _MONTH_NAME_CHARS
+        if char in hour + day
+    }
+    return {"hour": hour, "day": day, "months": json.dumps(months, ensure_ascii=False)}
+
+
+def chart_label(label: str, formats: dict[str, str]) -> str:
+    """A chart's label as the chart shows it: a day of the fair as a date (it is a calendar
+    day of the fair's zone, the same for everyone), an hour in the viewer's time zone."""
+    if _DAY_LABEL.match(label):
+        return dateformat.format(date.fromisoformat(label), formats["day"])
+    if _HOUR_LABEL.match(label):
+        return dateformat.format(timezone.localtime(datetime.fromisoformat(label)), formats["hour"])
+    return label
+
+
+def chart_rows(series: dict | None, formats: dict[str, str]) -> list[dict]:
+    if not series:
+        return []
+    return [
+        {"at": label, "label": chart_label(label, formats), "value": value}
+        for label, value in zip(series["labels"], series["values"], strict=True)
+    ]
+
+
 @require_GET
 @organiser_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The page, with the figures it starts from; its tables of the charts' figures are
+    rendered here from those same figures (the script then keeps them current)."""
     figures = dashboard_snapshot()
     generated_at = datetime.fromisoformat(figures["generated_at"])
+    label_formats = chart_label_formats()
     return render(
         request,
         "fair/organiser/dashboard.html",
-        {"figures": figures, "generated_at": generated_at},
+        {
+            "figures": figures,
+            "generated_at": generated_at,
+            "label_formats": label_formats,
+            "chart_rows": {
+                name: chart_rows(figures.get(name), label_formats) for name in CHART_SERIES
+            },
+        },
     )
 
 

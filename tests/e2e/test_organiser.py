@@ -1,20 +1,28 @@
 """The organisers' area end to end, in Debian's Chromium against Daphne: an organiser
 approves a pending exhibitor in /organiser/, whose owner can then publish a booth; the
 organiser's announcement appears at once on a buyer's page that is already open (over
-/ws/notices/), and the organiser's dashboard shows live figures (over /ws/organiser/)."""
+/ws/notices/), and the organiser's dashboard shows live figures (over /ws/organiser/), its
+charts' figures also as tables that follow every pushed change."""
 
 from __future__ import annotations
 
+import html
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
+from django.utils import dateformat, translation
 from playwright.sync_api import Page, expect
 
 from exhibitors.models import Exhibitor
+from fair.dashboard import dashboard_snapshot
 from fair.models import AuditEntry
 from tests.e2e.test_exhibitor_journey import field, log_in, settled, watched_page
 from tests.exhibitors.factories import make_exhibitor, owner_of
 from tests.factories import make_buyer, make_organiser
+from tests.negotiations.nego_factories import make_room
 
 pytestmark = pytest.mark.e2e
 
@@ -92,3 +100,89 @@ def test_organiser_approves_announces_and_watches_the_dashboard(
 
     for problems in (browser_problems, buyer_problems, owner_problems):
         problems.assert_none()
+
+
+_SERVER_ROW = re.compile(
+    r'<tr><th scope="row"><time datetime="[^"]+">([^<]*)</time></th><td>([^<]*)</td></tr>'
+)
+_ROW_CELLS = "rows => rows.map((row) => [...row.cells].map((cell) => cell.textContent))"
+_CHART = (
+    "canvas => { const chart = Chart.getChart(canvas);"
+    " return [chart.data.labels, chart.data.datasets[0].data]; }"
+)
+
+
+def _server_rows(page_html: str, details_id: str) -> list[list[str]]:
+    block = re.search(rf'id="{details_id}">(.*?)</details>', page_html, re.S)[1]
+    return [[html.unescape(label), value] for label, value in _SERVER_ROW.findall(block)]
+
+
+@pytest.mark.browser_context_args(timezone_id="Asia/Kolkata")
+def test_dashboard_chart_tables_read_as_the_charts_and_follow_pushed_figures(
+    visit, page: Page, browser_problems
+):
+    """In Russian, from a +05:30 zone (the fair's hours start at :30 there): the tables the
+    server rendered read exactly as the script draws them and labels the charts; a pushed
+    change updates table and chart together."""
+    organiser = make_organiser(email="olga@organiser.example")
+    organiser.language = "ru"
+    organiser.save(update_fields=["language"])
+    visit("/accounts/login/")
+    log_in(page, organiser.email)
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+
+    with page.expect_response(
+        lambda response: response.url.endswith("/organiser/dashboard/")
+    ) as got:
+        page.goto("/organiser/dashboard/")
+    served = got.value.text()
+    dashboard = page.locator("[data-dashboard]")
+    expect(dashboard).to_have_attribute("data-connection", "open")
+    # (Chromium reports the zone by its older name.)
+    expect(dashboard).to_have_attribute("data-zone", re.compile(r"^Asia/(Kolkata|Calcutta)$"))
+    page.wait_for_function(
+        "() => window.Chart"
+        " && Chart.getChart(document.querySelector('[data-chart=negotiations_per_day]'))"
+    )
+
+    hours = page.locator("#streams-figures tbody tr")
+    days = page.locator("#nego-figures tbody tr")
+    hour_rows, day_rows = hours.evaluate_all(_ROW_CELLS), days.evaluate_all(_ROW_CELLS)
+    # Without an edition: the last 48 hours (49 hour starts) and the last days, none opened.
+    assert len(hour_rows) == 49
+    assert all(re.fullmatch(r"\d{1,2} [а-я]+, \d{2}:30", label) for label, _ in hour_rows)
+    today = datetime.now(ZoneInfo(settings.FAIR_DEFAULT_TIME_ZONE)).date()
+    with translation.override("ru"):
+        assert day_rows[-1] == [dateformat.format(today, "j E"), "0"]
+    assert {value for _, value in day_rows} == {"0"}
+    # What the server rendered is what the script renders, and what the charts show.
+    assert _server_rows(served, "streams-figures") == hour_rows
+    assert _server_rows(served, "nego-figures") == day_rows
+    for canvas, rows in (("streams_per_hour", hour_rows), ("negotiations_per_day", day_rows)):
+        labels, values = page.locator(f"[data-chart={canvas}]").evaluate(_CHART)
+        assert labels == [label for label, _ in rows]
+        assert [str(value) for value in values] == [value for _, value in rows]
+
+    # Folded away until asked for; named by its caption; the chart is described by it.
+    table = page.get_by_role(
+        "table", name="Начатые переговоры по дням (дни по часовому поясу выставки)"
+    )
+    expect(table).to_be_hidden()
+    page.locator("#nego-figures summary").click()
+    expect(table).to_be_visible()
+    expect(
+        page.get_by_role("img", name="Диаграмма начатых переговоров по дням")
+    ).to_have_accessible_description("Начатые переговоры по дням (дни по часовому поясу выставки)")
+
+    # A room opens; the figures are recomputed and the server pushes them over the socket.
+    make_room()
+    dashboard_snapshot(force=True)
+    expect(days.last.locator("td")).to_have_text("1", timeout=15_000)
+    day_rows = days.evaluate_all(_ROW_CELLS)
+    labels, values = page.locator("[data-chart=negotiations_per_day]").evaluate(_CHART)
+    assert values[-1] == 1
+    assert labels == [label for label, _ in day_rows]
+    assert [str(value) for value in values] == [value for _, value in day_rows]
+    # The socket stayed open: the change came over it (the page polls only while it is down).
+    expect(dashboard).to_have_attribute("data-connection", "open")
+    browser_problems.assert_none()

@@ -13,6 +13,38 @@ try {
 const charts = {};
 const zone = root?.dataset.zone || undefined;
 
+// Chart labels follow Django date-format patterns chosen per language by the server, which
+// renders the page's first tables with the same patterns (fair/organiser/views.py,
+// chart_label_formats): a label reads the same on the chart, in the table the page came
+// with and after every update. The patterns use only the characters dateFormat knows
+// (LABEL_FORMAT_CHARS there; a test checks every translation).
+const labelFormats = {
+  hour: root?.dataset.hourFormat || "M j, H:i",
+  day: root?.dataset.dayFormat || "M j",
+  months: JSON.parse(root?.dataset.monthNames || "{}"),
+};
+// Django's own split (django.utils.dateformat): a format character not after a backslash.
+const FORMAT_CHARS = /(?<!\\)([aAbcdDeEfFgGhHiIjlLmMnNoOPrsStTUuwWyYzZ])/;
+const DAY_LABEL = /^\d{4}-\d{2}-\d{2}$/;
+const HOUR_LABEL = /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/;
+const zoneParts = (() => {
+  const options = {
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+  };
+  try {
+    return new Intl.DateTimeFormat("en-US", { ...options, timeZone: zone });
+  } catch {
+    // A zone this browser's time-zone data does not know yet: the browser's own zone (the
+    // one it reported, usually) rather than no dashboard at all.
+    return new Intl.DateTimeFormat("en-US", options);
+  }
+})();
+
 function lookup(figures, path) {
   let value = figures;
   for (const part of path.split(".")) {
@@ -34,6 +66,47 @@ function countryName(code) {
   }
 }
 
+function pad(number) {
+  return String(number).padStart(2, "0");
+}
+
+function dateFormat(parts, pattern) {
+  const values = {
+    d: pad(parts.day),
+    j: String(parts.day),
+    m: pad(parts.month),
+    n: String(parts.month),
+    Y: String(parts.year).padStart(4, "0"),
+    y: pad(parts.year % 100),
+    H: pad(parts.hour),
+    G: String(parts.hour),
+    i: pad(parts.minute),
+  };
+  return pattern
+    .split(FORMAT_CHARS)
+    .map((piece, index) => {
+      if (index % 2 === 0) return piece.replace(/\\(.)/g, "$1");
+      if (piece in values) return values[piece];
+      return labelFormats.months[piece]?.[parts.month - 1] ?? piece;
+    })
+    .join("");
+}
+
+function chartLabel(label) {
+  if (DAY_LABEL.test(label)) {
+    // A calendar day of the fair (in the fair's zone): the same date for every viewer.
+    const [year, month, day] = label.split("-").map(Number);
+    return dateFormat({ year, month, day }, labelFormats.day);
+  }
+  if (!HOUR_LABEL.test(label)) return label;
+  // An hour: shown in the viewer's zone, like every time on the site.
+  const parts = {};
+  for (const part of zoneParts.formatToParts(new Date(label))) {
+    if (part.type !== "literal") parts[part.type] = Number(part.value);
+  }
+  return dateFormat(parts, labelFormats.hour);
+}
+
 function renderFigures(figures) {
   for (const element of root.querySelectorAll("[data-figure]")) {
     const value = lookup(figures, element.dataset.figure);
@@ -44,15 +117,9 @@ function renderFigures(figures) {
     if (!Array.isArray(rows)) continue;
     const columns = table.dataset.columns.split(",");
     const body = table.tBodies[0];
-    const empty = body.querySelector(".org-empty");
-    const emptyText = empty ? empty.textContent : "";
     body.replaceChildren();
     if (!rows.length) {
-      const tr = body.insertRow();
-      const td = tr.insertCell();
-      td.colSpan = columns.length;
-      td.className = "org-empty";
-      td.textContent = emptyText;
+      emptyRow(table, columns.length);
       continue;
     }
     for (const row of rows) {
@@ -72,12 +139,20 @@ function renderFigures(figures) {
       });
     }
   }
+  renderChartTables(figures);
   renderCharts(figures);
   const at = document.querySelector("[data-figures-at]");
   if (at && figures.generated_at) {
     at.dateTime = figures.generated_at;
     at.textContent = new Date(figures.generated_at).toLocaleTimeString(lang, { timeZone: zone });
   }
+}
+
+function emptyRow(table, columns) {
+  const td = table.tBodies[0].insertRow().insertCell();
+  td.colSpan = columns;
+  td.className = "org-empty";
+  td.textContent = table.dataset.emptyLabel || "";
 }
 
 function chartData(name, figures) {
@@ -87,23 +162,32 @@ function chartData(name, figures) {
   }
   const series = figures[name];
   if (!series || !Array.isArray(series.labels)) return null;
-  const labels = series.labels.map((label) => {
-    if (/^\d{4}-\d{2}-\d{2}$/.test(label)) {
-      // A calendar day of the fair: shown as a date, whatever the viewer's zone.
-      const day = new Date(`${label}T00:00:00Z`);
-      return day.toLocaleDateString(lang, { month: "short", day: "numeric", timeZone: "UTC" });
+  return { raw: series.labels, labels: series.labels.map(chartLabel), values: series.values };
+}
+
+// Each chart's table of figures (under its canvas) is redrawn from the same data, at the
+// same moment, as the chart.
+function renderChartTables(figures) {
+  for (const table of root.querySelectorAll("table[data-chart-table]")) {
+    const data = chartData(table.dataset.chartTable, figures);
+    if (!data) continue;
+    table.tBodies[0].replaceChildren();
+    if (!data.labels.length) {
+      emptyRow(table, 2);
+      continue;
     }
-    const date = new Date(label);
-    if (Number.isNaN(date.getTime())) return label;
-    // An hour: shown in the viewer's zone, like every time on the site.
-    return date.toLocaleString(lang, {
-      month: "short",
-      day: "numeric",
-      hour: "2-digit",
-      timeZone: zone,
+    data.labels.forEach((label, index) => {
+      const tr = table.tBodies[0].insertRow();
+      const th = document.createElement("th");
+      th.scope = "row";
+      const time = document.createElement("time");
+      time.dateTime = data.raw[index];
+      time.textContent = label;
+      th.append(time);
+      tr.append(th);
+      tr.insertCell().textContent = format(data.values[index]);
     });
-  });
-  return { labels, values: series.values };
+  }
 }
 
 function renderCharts(figures) {
