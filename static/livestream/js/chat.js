@@ -24,12 +24,17 @@
 //   the same for every attempt (the server stores it once); unanswered after 8 s or refused, it
 //   shows "Not sent" with the reason, Retry and Discard. Messages typed while disconnected are
 //   sent when the socket reopens. Unsent messages and the draft survive a reload
-//   (sessionStorage).
+//   (sessionStorage). That part is the outbox shared with the negotiation room
+//   (fair/js/outbox.js).
 // * Safety: everything from the server is written with textContent; links are built with DOM
 //   APIs and only for http(s) URLs.
 // * Screen readers: the log is not a live region (a busy room would drown the reader); a
 //   separate polite region summarises new messages at most once every few seconds. Errors
 //   about one's own messages are announced at once.
+
+import { newClientId, Outbox } from "../../fair/js/outbox.js";
+
+export { newClientId } from "../../fair/js/outbox.js";
 
 const DOM_LIMIT = 500; // messages kept in the page while the reader follows the chat
 const DOM_LIMIT_SCROLLED = 1000; // ... and while they read further up
@@ -96,20 +101,6 @@ export function fillText(template, values = {}) {
   return String(template).replace(/\{(\w+)\}/g, (match, name) =>
     name in values ? String(values[name]) : match,
   );
-}
-
-// A client_id for chat.send: crypto.randomUUID where available (secure contexts), else a
-// version-4 UUID from getRandomValues.
-export function newClientId() {
-  if (window.crypto && typeof window.crypto.randomUUID === "function") {
-    return window.crypto.randomUUID();
-  }
-  const bytes = window.crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-  const parts = [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20)];
-  return [...parts, hex.slice(20)].join("-");
 }
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/giu;
@@ -232,8 +223,42 @@ class Chat {
     this.loadingEarlier = false;
     this.pinnedSeq = null;
 
-    // Own messages not yet acknowledged: client_id -> entry, in the order they were typed.
-    this.pending = new Map();
+    // Own messages not yet acknowledged (entries carry "question", and "unavailable": the
+    // server's "try again" answers resent by themselves so far).
+    this.outbox = new Outbox({
+      prefix: "chat",
+      root: section,
+      log: this.log,
+      input: this.input,
+      failedTemplate: this.templates.failed,
+      ackTimeoutMs: ACK_TIMEOUT_MS,
+      resendCodes: ["timeout", "unavailable"],
+      discardFocus: "button, summary",
+      maxLength: this.maxLength,
+      text: (key, values) => this.text(key, values),
+      announce: (message) => this.announce(message),
+      send: (payload) => this.send(payload),
+      frame: (entry) => ({
+        type: "chat.send",
+        client_id: entry.clientId,
+        body: entry.body,
+        question: entry.question,
+      }),
+      fill: (item, entry) => this.fillPending(item, entry),
+      home: () => this.input || this.scroller,
+      beforeAppend: () => {
+        this.beginChange();
+        this.forceBottom = true;
+      },
+      afterChange: () => this.updateEmpty(),
+      storageKey: () => (this.signedIn ? this.storageKey() : null),
+      onDraft: () => this.updateCounter(),
+      entryFields: (record) => ({ question: Boolean(record.question), unavailable: 0 }),
+      savedFields: (entry) => ({ question: entry.question }),
+      onRetry: (entry) => {
+        entry.unavailable = 0;
+      },
+    });
 
     // Rendering batches: several frames arrive in one task (a "batch"); the scroll position is
     // looked at once before and fixed once after.
@@ -266,11 +291,10 @@ class Chat {
     this.wireLog();
     this.wireReactions();
     this.wireModeration();
-    this.restoreUnsent();
+    if (this.outbox.restore()) this.showStatus(this.text("textDraftRestored"), { error: false });
     this.renderCompose();
     this.setSlowMode(this.slowMode, false);
     this.updateEmpty();
-    window.addEventListener("pagehide", () => this.saveUnsent());
 
     // room.js opens the socket on DOMContentLoaded, after this module has run. Should this
     // module have run late anyway (the socket already open, its first frames gone), the last
@@ -365,24 +389,12 @@ class Chat {
   }
 
   onOpen() {
-    // Everything not yet acknowledged goes (again) with its own client_id: the server stores
-    // each client_id once, so a message that did arrive before the drop is not doubled.
-    for (const entry of this.pending.values()) {
-      const lostOnTheWay = entry.failCode === "timeout" || entry.failCode === "unavailable";
-      if (entry.state === "queued" || entry.state === "sending" || lostOnTheWay) {
-        this.transmit(entry);
-      }
-    }
+    this.outbox.resend();
   }
 
   onClose() {
     this.section.dataset.chatState = "reconnecting";
-    for (const entry of this.pending.values()) {
-      if (entry.state === "sending") {
-        window.clearTimeout(entry.timer);
-        this.setPendingState(entry, "queued");
-      }
-    }
+    this.outbox.hold();
   }
 
   applyJoin(chat) {
@@ -446,7 +458,7 @@ class Chat {
     }
     if (this.hiddenSeqs.has(seq)) return;
     const existing = this.bySeq.get(seq);
-    const entry = message.client_id ? this.pending.get(message.client_id) : undefined;
+    const entry = message.client_id ? this.outbox.get(message.client_id) : undefined;
     if (existing && existing.dataset.local !== "1" && !entry) {
       if (message.answered) this.markAnswered(seq); // the one change a repeat may carry
       return;
@@ -455,7 +467,7 @@ class Chat {
     const item = this.renderMessage(message, { own });
     if (entry) {
       // The broadcast of a message this page sent, before (or instead of) its ack.
-      this.settlePending(entry);
+      this.outbox.settle(entry);
       entry.li.remove();
     }
     if (existing) {
@@ -472,10 +484,10 @@ class Chat {
   }
 
   onAck(frame) {
-    const entry = this.pending.get(frame.client_id);
+    const entry = this.outbox.get(frame.client_id);
     if (!entry || !isSeq(frame.seq)) return;
     this.beginChange();
-    this.settlePending(entry);
+    this.outbox.settle(entry);
     const item = entry.li;
     item.classList.remove("is-pending", "is-failed");
     item.querySelector(".chat-msg-state")?.remove();
@@ -493,7 +505,7 @@ class Chat {
   }
 
   onError(frame) {
-    const entry = frame.client_id ? this.pending.get(frame.client_id) : undefined;
+    const entry = frame.client_id ? this.outbox.get(frame.client_id) : undefined;
     const message = this.errorText(frame);
     if (frame.code === "muted") {
       this.canPost = false;
@@ -518,11 +530,11 @@ class Chat {
       entry.unavailable += 1;
       window.clearTimeout(entry.timer);
       const wait = Math.max(1, Number(frame.retry_after) || 2) * 1000;
-      entry.timer = window.setTimeout(() => this.transmit(entry), wait);
+      entry.timer = window.setTimeout(() => this.outbox.transmit(entry), wait);
       return;
     }
     if (entry) {
-      this.failPending(entry, message, frame.code || "error");
+      this.outbox.fail(entry, message, frame.code || "error");
       return;
     }
     if (frame.client_id) return; // about a message already discarded or settled here
@@ -927,7 +939,7 @@ class Chat {
     });
     this.input.addEventListener("input", () => {
       this.updateCounter();
-      this.saveUnsent();
+      this.outbox.save();
     });
     this.updateCounter();
   }
@@ -953,164 +965,25 @@ class Chat {
       this.showStatus(this.text("textErrorInvalid"));
       return;
     }
-    const entry = {
-      clientId: newClientId(),
-      body,
-      question: Boolean(this.questionBox && this.questionBox.checked),
-      state: "",
-      failCode: "",
-      unavailable: 0,
-      timer: null,
-      li: null,
-    };
-    this.addPending(entry);
+    const question = Boolean(this.questionBox && this.questionBox.checked);
+    const entry = this.outbox.add(this.outbox.create(newClientId(), body, { question }));
     this.input.value = "";
     if (this.questionBox) this.questionBox.checked = false;
     this.updateCounter();
-    this.transmit(entry);
-    this.saveUnsent();
+    this.outbox.transmit(entry);
+    this.outbox.save();
   }
 
-  addPending(entry) {
-    this.beginChange();
-    this.forceBottom = true;
-    entry.li = this.renderPending(entry);
-    this.pending.set(entry.clientId, entry);
-    this.log.append(entry.li);
-    this.updateEmpty();
-  }
-
-  renderPending(entry) {
-    const item = el("li", "chat-msg is-own is-pending");
-    item.dataset.clientId = entry.clientId;
+  fillPending(item, entry) {
     const author = { name: this.text("textYou") };
     this.fillMessage(item, { body: entry.body, question: entry.question, answered: false }, author);
     if (entry.question) item.classList.add("is-question");
-    const state = el("p", "chat-msg-state");
-    state.append(el("span", "chat-msg-state-text"));
-    item.append(state);
-    return item;
-  }
-
-  transmit(entry) {
-    window.clearTimeout(entry.timer);
-    entry.failCode = "";
-    const sent = this.send({
-      type: "chat.send",
-      client_id: entry.clientId,
-      body: entry.body,
-      question: entry.question,
-    });
-    if (!sent) {
-      this.setPendingState(entry, "queued");
-      return;
-    }
-    this.setPendingState(entry, "sending");
-    entry.timer = window.setTimeout(() => {
-      this.failPending(entry, this.text("textNoAnswer"), "timeout");
-    }, ACK_TIMEOUT_MS);
-  }
-
-  setPendingState(entry, state, reason = "") {
-    entry.state = state;
-    const item = entry.li;
-    item.classList.toggle("is-failed", state === "failed");
-    const line = item.querySelector(".chat-msg-state");
-    const label = line.querySelector(".chat-msg-state-text");
-    line.querySelector(".chat-failed-buttons")?.remove();
-    if (state === "failed") {
-      label.textContent = `${this.text("textNotSent")} ${reason}`.trim();
-    } else {
-      label.textContent = state === "queued" ? this.text("textQueued") : this.text("textSending");
-    }
-    if ((state === "failed" || state === "queued") && this.templates.failed) {
-      const buttons = this.templates.failed.content.firstElementChild.cloneNode(true);
-      if (state === "queued") buttons.querySelector('[data-action="retry"]').remove();
-      line.append(buttons);
-    }
-  }
-
-  failPending(entry, reason, code) {
-    if (!this.pending.has(entry.clientId)) return;
-    window.clearTimeout(entry.timer);
-    entry.failCode = code;
-    const focusedRetry = entry.li.contains(document.activeElement);
-    this.setPendingState(entry, "failed", reason);
-    if (focusedRetry) entry.li.querySelector('[data-action="retry"]')?.focus();
-    this.announce(this.text("textSendFailedAnnounce", { reason }));
-    this.saveUnsent();
-  }
-
-  settlePending(entry) {
-    window.clearTimeout(entry.timer);
-    this.pending.delete(entry.clientId);
-    this.saveUnsent();
-  }
-
-  discard(entry) {
-    const next = entry.li.nextElementSibling || entry.li.previousElementSibling;
-    this.settlePending(entry);
-    entry.li.remove();
-    this.updateEmpty();
-    (next?.querySelector("button, summary") || this.input || this.scroller).focus();
   }
 
   // Unsent messages and the draft outlive a reload (sessionStorage: this tab only), per room
   // and per account (someone else signing in at the same booth computer never sends them).
-  // Resent with their own client_id, so one that did arrive is not doubled.
   storageKey() {
     return `${STORAGE_PREFIX}${this.sessionId}.${this.section.dataset.viewer || ""}`;
-  }
-
-  saveUnsent() {
-    if (!this.signedIn) return;
-    const unsent = Array.from(this.pending.values(), (entry) => ({
-      client_id: entry.clientId,
-      body: entry.body,
-      question: entry.question,
-    }));
-    const draft = this.input ? this.input.value : "";
-    try {
-      if (unsent.length || draft) {
-        window.sessionStorage.setItem(this.storageKey(), JSON.stringify({ unsent, draft }));
-      } else {
-        window.sessionStorage.removeItem(this.storageKey());
-      }
-    } catch {
-      // storage full or disabled: the page keeps them while it is open
-    }
-  }
-
-  restoreUnsent() {
-    if (!this.signedIn) return;
-    let saved = null;
-    try {
-      saved = JSON.parse(window.sessionStorage.getItem(this.storageKey()) || "null");
-    } catch {
-      saved = null;
-    }
-    if (!saved || typeof saved !== "object") return;
-    if (this.input && typeof saved.draft === "string" && !this.input.value) {
-      this.input.value = saved.draft.slice(0, this.maxLength);
-      this.updateCounter();
-    }
-    const unsent = Array.isArray(saved.unsent) ? saved.unsent : [];
-    for (const item of unsent) {
-      if (!item || typeof item.client_id !== "string" || typeof item.body !== "string") continue;
-      const entry = {
-        clientId: item.client_id,
-        body: item.body,
-        question: Boolean(item.question),
-        state: "",
-        failCode: "",
-        unavailable: 0,
-        timer: null,
-        li: null,
-      };
-      this.addPending(entry);
-      this.setPendingState(entry, "queued");
-    }
-    if (unsent.length) this.showStatus(this.text("textDraftRestored"), { error: false });
   }
 
   // --- The form's state ----------------------------------------------------------------------
@@ -1231,23 +1104,10 @@ class Chat {
 
   onLogClick(event) {
     const button = event.target.closest("button[data-action]");
-    if (!button) return;
+    if (!button || this.outbox.act(button)) return;
     const item = button.closest("li.chat-msg");
     if (!item) return;
     const action = button.dataset.action;
-    if (item.dataset.clientId && !item.dataset.seq) {
-      const entry = this.pending.get(item.dataset.clientId);
-      if (!entry) return;
-      if (action === "discard") {
-        this.discard(entry);
-      } else if (action === "retry") {
-        entry.unavailable = 0;
-        this.transmit(entry);
-        // The buttons are gone while it is on its way: keep the keyboard in the chat.
-        if (!this.section.contains(document.activeElement)) (this.input || this.scroller).focus();
-      }
-      return;
-    }
     const seq = Number(item.dataset.seq);
     if (!isSeq(seq)) return;
     const menu = button.closest(".chat-menu");

@@ -23,14 +23,17 @@
 //   the same for every attempt (the server stores it once); unanswered after 10 s or refused,
 //   it shows "Not sent" with the reason, Retry and Discard. Messages typed while disconnected
 //   are sent when the socket is back; unsent messages and the draft survive a reload
-//   (sessionStorage). A failed upload or quote leaves what was typed where it was.
+//   (sessionStorage): the outbox shared with the stream-room chat (fair/js/outbox.js). A failed
+//   upload or quote leaves what was typed where it was.
 // * Safety: everything from the server is written with textContent; links are built with DOM
 //   APIs and only for http(s) URLs.
 // * Screen readers: the log is not a live region; a polite region summarises the other side's
 //   new messages at most once every few seconds; errors about one's own actions are announced.
 
+import { newClientId, Outbox } from "../../fair/js/outbox.js";
 import { CLOSE_SIGN_IN, negoSocket } from "./socket.js";
 
+export { newClientId } from "../../fair/js/outbox.js";
 export { backoffDelay } from "./socket.js";
 
 const ACK_TIMEOUT_MS = 10000;
@@ -54,18 +57,6 @@ export function fillText(template, values = {}) {
   return String(template).replace(/\{(\w+)\}/g, (match, name) =>
     name in values ? String(values[name]) : match,
   );
-}
-
-export function newClientId() {
-  if (window.crypto && typeof window.crypto.randomUUID === "function") {
-    return window.crypto.randomUUID();
-  }
-  const bytes = window.crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)]
-    .join("-");
 }
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/giu;
@@ -183,7 +174,32 @@ class NegotiationRoom {
     this.myRead = Number(data.myRead) || 0;
     this.readSent = this.myRead;
     this.readTimer = null;
-    this.pending = new Map(); // client_id -> entry, in the order typed
+    this.outbox = new Outbox({
+      prefix: "nego",
+      root,
+      log: this.log,
+      input: this.input,
+      failedTemplate: this.templates.failed,
+      ackTimeoutMs: ACK_TIMEOUT_MS,
+      maxLength: this.maxLength,
+      text: (key, values) => this.text(key, values),
+      announce: (message) => this.announce(message),
+      send: (payload) => this.send(payload),
+      frame: (entry) => ({
+        type: "nego.send",
+        negotiation: this.id,
+        client_id: entry.clientId,
+        body: entry.body,
+      }),
+      fill: (item, entry) => this.fillPending(item, entry),
+      home: () => this.input || this.scroller,
+      beforeAppend: () => {
+        this.beginChange();
+        this.forceBottom = true;
+      },
+      afterChange: () => this.updateEmpty(),
+      storageKey: () => `${STORAGE_PREFIX}${this.id}.${this.viewer}`, // per room and account
+    });
     this.quotes = new Map(); // quote id -> latest quote JSON
     this.intentIds = new Set();
     this.seenMark = null;
@@ -221,9 +237,8 @@ class NegotiationRoom {
     this.wireLog();
     this.wireUpload();
     this.wireQuoteForm();
-    this.restoreUnsent();
+    if (this.outbox.restore()) this.showStatus(this.text("textDraftRestored"), { error: false });
     this.renderStatus(false);
-    window.addEventListener("pagehide", () => this.saveUnsent());
     document.addEventListener("visibilitychange", () => this.scheduleRead());
     window.addEventListener("focus", () => this.scheduleRead());
     this.connection.subscribe({
@@ -279,12 +294,7 @@ class NegotiationRoom {
 
   onClose(code) {
     this.root.dataset.negoState = "reconnecting";
-    for (const entry of this.pending.values()) {
-      if (entry.state === "sending") {
-        window.clearTimeout(entry.timer);
-        this.setPendingState(entry, "queued");
-      }
-    }
+    this.outbox.hold();
     if (code === CLOSE_SIGN_IN) {
       this.showStatus(this.text("textSignedOut"), { sticky: true });
     } else if (this.connection.attempt >= 1) {
@@ -295,13 +305,7 @@ class NegotiationRoom {
   onReady() {
     this.clearStickyStatus();
     this.askResume();
-    // Everything not yet acknowledged goes (again) with its own client_id: the server stores
-    // each client_id once, so one that arrived before the drop is not doubled.
-    for (const entry of this.pending.values()) {
-      if (entry.state === "queued" || entry.state === "sending" || entry.failCode === "timeout") {
-        this.transmit(entry);
-      }
-    }
+    this.outbox.resend();
     this.root.dataset.negoState = "ready";
     this.scheduleRead();
   }
@@ -366,9 +370,9 @@ class NegotiationRoom {
     if (frame.negotiation !== undefined && frame.negotiation !== this.id) return;
     const reason = this.errorText(frame);
     if (frame.code === "read_only") this.becomeReadOnly();
-    const entry = frame.client_id ? this.pending.get(frame.client_id) : undefined;
+    const entry = frame.client_id ? this.outbox.get(frame.client_id) : undefined;
     if (entry) {
-      this.failPending(entry, reason, frame.code || "error");
+      this.outbox.fail(entry, reason, frame.code || "error");
       return;
     }
     if (frame.client_id) return; // about a message already settled or discarded
@@ -444,12 +448,12 @@ class NegotiationRoom {
     this.noteSeq(seq);
     if (message.quote) this.rememberQuote(message.quote);
     const mine = this.isMine(message);
-    const entry = mine && message.client_id ? this.pending.get(message.client_id) : undefined;
+    const entry = mine && message.client_id ? this.outbox.get(message.client_id) : undefined;
     const existing = this.bySeq.get(seq);
     if (existing && !entry) return; // already shown
     const item = this.renderMessage(message);
     if (entry) {
-      this.settlePending(entry);
+      this.outbox.settle(entry);
       entry.li.remove();
     }
     if (existing) {
@@ -795,22 +799,9 @@ class NegotiationRoom {
 
   onLogClick(event) {
     const button = event.target.closest("button[data-action]");
-    if (!button) return;
-    const action = button.dataset.action;
-    const item = button.closest("li.nego-msg");
-    if (item && item.dataset.clientId && !item.dataset.seq) {
-      const entry = this.pending.get(item.dataset.clientId);
-      if (!entry) return;
-      if (action === "retry") {
-        this.transmit(entry);
-        if (!this.root.contains(document.activeElement)) this.input?.focus();
-      } else if (action === "discard") {
-        this.discard(entry);
-      }
-      return;
-    }
+    if (!button || this.outbox.act(button)) return;
     const card = button.closest("[data-quote-card]");
-    if (card) this.onQuoteAction(card, action);
+    if (card) this.onQuoteAction(card, button.dataset.action);
   }
 
   // --- Sending text ----------------------------------------------------------------------------
@@ -830,7 +821,7 @@ class NegotiationRoom {
       }
     });
     this.input.addEventListener("input", () => {
-      this.saveUnsent();
+      this.outbox.save();
       const now = Date.now();
       if (this.input.value.trim() && now - this.typedAt >= TYPING_EVERY_MS) {
         if (this.send({ type: "nego.typing", negotiation: this.id })) this.typedAt = now;
@@ -849,104 +840,26 @@ class NegotiationRoom {
       this.showStatus(this.text("textTooLong", { max: this.maxLength }));
       return;
     }
-    const entry = this.newEntry(newClientId(), body);
-    this.addPending(entry);
+    const entry = this.outbox.add(this.outbox.create(newClientId(), body));
     this.input.value = "";
-    this.transmit(entry);
-    this.saveUnsent();
+    this.outbox.transmit(entry);
+    this.outbox.save();
   }
 
-  newEntry(clientId, body) {
-    return { clientId, body, state: "", failCode: "", timer: null, li: null };
-  }
-
-  addPending(entry) {
-    this.beginChange();
-    this.forceBottom = true;
-    const item = el("li", "nego-msg is-own is-pending");
-    item.dataset.clientId = entry.clientId;
+  fillPending(item, entry) {
     item.dataset.side = this.side;
     item.append(this.messageHead({ side: this.side }, true));
     const body = el("p", "nego-body");
     body.dir = "auto";
     body.append(linkify(entry.body));
-    const state = el("p", "nego-msg-state");
-    state.append(el("span", "nego-msg-state-text"));
-    item.append(body, state);
-    entry.li = item;
-    this.pending.set(entry.clientId, entry);
-    this.log.append(item);
-    this.updateEmpty();
-  }
-
-  transmit(entry) {
-    window.clearTimeout(entry.timer);
-    entry.failCode = "";
-    const sent = this.send({
-      type: "nego.send",
-      negotiation: this.id,
-      client_id: entry.clientId,
-      body: entry.body,
-    });
-    if (!sent) {
-      this.setPendingState(entry, "queued");
-      return;
-    }
-    this.setPendingState(entry, "sending");
-    entry.timer = window.setTimeout(() => {
-      this.failPending(entry, this.text("textNoAnswer"), "timeout");
-    }, ACK_TIMEOUT_MS);
-  }
-
-  setPendingState(entry, state, reason = "") {
-    entry.state = state;
-    const item = entry.li;
-    item.classList.toggle("is-failed", state === "failed");
-    const line = item.querySelector(".nego-msg-state");
-    const label = line.querySelector(".nego-msg-state-text");
-    line.querySelector(".nego-failed-buttons")?.remove();
-    if (state === "failed") {
-      label.textContent = `${this.text("textNotSent")} ${reason}`.trim();
-    } else {
-      label.textContent = state === "queued" ? this.text("textQueued") : this.text("textSending");
-    }
-    if ((state === "failed" || state === "queued") && this.templates.failed) {
-      const buttons = this.templates.failed.content.firstElementChild.cloneNode(true);
-      if (state === "queued") buttons.querySelector('[data-action="retry"]').remove();
-      line.append(buttons);
-    }
-  }
-
-  failPending(entry, reason, code) {
-    if (!this.pending.has(entry.clientId)) return;
-    window.clearTimeout(entry.timer);
-    entry.failCode = code;
-    const hadFocus = entry.li.contains(document.activeElement);
-    this.setPendingState(entry, "failed", reason);
-    if (hadFocus) entry.li.querySelector('[data-action="retry"]')?.focus();
-    this.announce(this.text("textSendFailedAnnounce", { reason }));
-    this.saveUnsent();
-  }
-
-  settlePending(entry) {
-    window.clearTimeout(entry.timer);
-    this.pending.delete(entry.clientId);
-    this.saveUnsent();
-  }
-
-  discard(entry) {
-    const next = entry.li.nextElementSibling || entry.li.previousElementSibling;
-    this.settlePending(entry);
-    entry.li.remove();
-    this.updateEmpty();
-    (next?.querySelector("button") || this.input || this.scroller).focus();
+    item.append(body);
   }
 
   onAck(frame) {
-    const entry = this.pending.get(frame.client_id);
+    const entry = this.outbox.get(frame.client_id);
     if (!entry || !isSeq(frame.seq)) return;
     this.beginChange();
-    this.settlePending(entry);
+    this.outbox.settle(entry);
     if (this.bySeq.has(frame.seq)) {
       entry.li.remove(); // its broadcast is already shown
     } else {
@@ -967,49 +880,6 @@ class NegotiationRoom {
     this.checkGap();
     this.updateSeen();
     this.scheduleRead();
-  }
-
-  // Unsent messages and the draft outlive a reload (this tab only), per room and account.
-  storageKey() {
-    return `${STORAGE_PREFIX}${this.id}.${this.viewer}`;
-  }
-
-  saveUnsent() {
-    const unsent = Array.from(this.pending.values(), (entry) => ({
-      client_id: entry.clientId,
-      body: entry.body,
-    }));
-    const draft = this.input ? this.input.value : "";
-    try {
-      if (unsent.length || draft) {
-        window.sessionStorage.setItem(this.storageKey(), JSON.stringify({ unsent, draft }));
-      } else {
-        window.sessionStorage.removeItem(this.storageKey());
-      }
-    } catch {
-      // storage full or disabled: the page keeps them while it is open
-    }
-  }
-
-  restoreUnsent() {
-    let saved = null;
-    try {
-      saved = JSON.parse(window.sessionStorage.getItem(this.storageKey()) || "null");
-    } catch {
-      saved = null;
-    }
-    if (!saved || typeof saved !== "object") return;
-    if (this.input && typeof saved.draft === "string" && !this.input.value) {
-      this.input.value = saved.draft.slice(0, this.maxLength);
-    }
-    const unsent = Array.isArray(saved.unsent) ? saved.unsent : [];
-    for (const item of unsent) {
-      if (!item || typeof item.client_id !== "string" || typeof item.body !== "string") continue;
-      const entry = this.newEntry(item.client_id, item.body);
-      this.addPending(entry);
-      this.setPendingState(entry, "queued");
-    }
-    if (unsent.length) this.showStatus(this.text("textDraftRestored"), { error: false });
   }
 
   // --- Attachments -----------------------------------------------------------------------------
