@@ -51,6 +51,10 @@ from tests.e2e.liveserver import DaphneServer, ServerError, database_url
 E2E_DIR = Path(__file__).resolve().parent
 _SERVER_LOG_START = pytest.StashKey[tuple[DaphneServer, int]]()
 CHROMIUM = Path("/usr/bin/chromium")
+# Assertions wait for their condition up to 10 s (Playwright's default is 5): the browser
+# shares 2 cores with Daphne, Celery, PostgreSQL and Redis, and a wait costs nothing once
+# the condition holds. Checks of speed belong to bench/, not here.
+expect.set_options(timeout=10_000)
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root in a container: Chromium's sandbox cannot start there
     "--disable-gpu",
