@@ -11,7 +11,15 @@ with 4401 once their session is gone or past its idle or absolute limit (``_Sess
 one timer per process). A person's own actions on a socket (``activity_actions``: sending a
 message, typing, moderating) count as activity, as a request would: the timer moves the
 session's last-seen time forward, at most once a minute. Pings and automatic requests do
-not (a tab left open is idle)."""
+not (a tab left open is idle).
+
+A signed-in user may hold at most ``WEBSOCKET_MAX_PER_USER`` sockets per endpoint (consumer
+class) across every server process (SECURITY E5; a page opens several endpoints' sockets,
+so each endpoint counts apart): one more is refused before anything else of the handshake
+with ``CLOSE_TOO_MANY`` (4429; the pages stop reconnecting), and the open ones are left
+alone. The places are counted in ``fair.user_sockets`` (Redis, refreshed by one timer per
+process) and given back on every close: the client's, the server's (log-out, session
+limits) and a consumer cancelled without either. Anonymous sockets are not counted."""
 
 from __future__ import annotations
 
@@ -33,6 +41,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from fair.db_async import db_async
 from fair.hub import hub
 from fair.realtime import audience_group, health_group, user_group
+from fair.security_log import ws_denied
+from fair.user_sockets import user_sockets, user_sockets_key
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +53,8 @@ CLOSE_LOGGED_OUT = 4401
 # Close codes at the handshake: sign in first / not allowed here.
 CLOSE_SIGN_IN = 4401
 CLOSE_FORBIDDEN = 4403
+# Close code at the handshake: the user has the most sockets allowed at this endpoint open.
+CLOSE_TOO_MANY = 4429
 
 
 class FairJsonConsumer(AsyncWebsocketConsumer):
@@ -61,6 +73,8 @@ class FairJsonConsumer(AsyncWebsocketConsumer):
     #: going idle (``_SessionWatch``); when the last one was taken (``time.time()``).
     activity_actions: frozenset[str] = frozenset()
     _acted_at = 0.0
+    #: The ``fair.user_sockets`` set this socket holds a place in (the per-user cap), if any.
+    _counted_in: str | None = None
 
     async def __call__(self, scope, receive, send):
         user = scope.get("user")
@@ -71,13 +85,46 @@ class FairJsonConsumer(AsyncWebsocketConsumer):
             scope = {**scope, "user": AnonymousUser()}
             signed_in = False
         if not self.anonymous_without_channel or signed_in:
-            return await super().__call__(scope, receive, send)
+            try:
+                return await super().__call__(scope, receive, send)
+            finally:
+                await self._uncount()  # also when cancelled without a disconnect
         self.scope = scope
         self.channel_layer = None
         self.channel_name = f"anon.{uuid.uuid4().hex}"
         self.base_send = send
         with contextlib.suppress(StopConsumer):
             await await_many_dispatch([receive], self.dispatch)
+
+    async def websocket_connect(self, message):
+        """Refuse a signed-in user's socket beyond ``WEBSOCKET_MAX_PER_USER`` at this
+        endpoint before ``connect`` runs; otherwise it holds its place until it closes.
+
+        The refusal completes the handshake only to close it at once with
+        ``CLOSE_TOO_MANY``, and the consumer ends there (no group, no frame, nothing read):
+        a close before accept is an HTTP 403 in Daphne, which a browser reports as 1006,
+        like a network failure, so the page could not tell that it must not reconnect."""
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            key = user_sockets_key(f"sockets:{type(self).__name__}", user.pk)
+            limit = settings.WEBSOCKET_MAX_PER_USER
+            if not await user_sockets.add(key, self.channel_name, limit=limit):
+                await super().accept()
+                await super().close(code=CLOSE_TOO_MANY)
+                raise StopConsumer
+            self._counted_in = key
+        await super().websocket_connect(message)
+
+    async def _uncount(self) -> None:
+        key, self._counted_in = self._counted_in, None
+        if key is not None:
+            await user_sockets.remove(key, self.channel_name)
+
+    async def close(self, code=None, reason=None):
+        """Close from the server (refused at the handshake, logged out, session lapsed): the
+        place is given back at once, not when the client's close arrives."""
+        await self._uncount()
+        await super().close(code=code, reason=reason)
 
     async def dispatch(self, message):
         # Channels 4.2+ hops to a thread before every handler to close stale database
@@ -132,6 +179,7 @@ class FairJsonConsumer(AsyncWebsocketConsumer):
         if self._watched_session is not None:
             session_watch.remove(self, self._watched_session)
             self._watched_session = None
+        await self._uncount()
         await super().websocket_disconnect(message)
 
     def session_recheck(self, session: dict) -> bool:
@@ -499,12 +547,15 @@ class OrganiserConsumer(FairJsonConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            ws_denied(self, reason="not_signed_in", close_code=CLOSE_SIGN_IN)
             await self.close(code=CLOSE_SIGN_IN)
             return
         if not await db_async(lambda: user.is_organiser)():
+            ws_denied(self, reason="not_organiser", close_code=CLOSE_FORBIDDEN)
             await self.close(code=CLOSE_FORBIDDEN)
             return
         if await db_async(_mfa_pending)(self.scope.get("session")):
+            ws_denied(self, reason="mfa_pending", close_code=CLOSE_FORBIDDEN)
             await self.close(code=CLOSE_FORBIDDEN)  # password only: no code entered yet
             return
         self.groups = []

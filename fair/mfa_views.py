@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from fair import mfa
+from fair import mfa, security_log
 from fair.exceptions import ApplicationError
 
 
@@ -35,16 +35,19 @@ def _next(request: HttpRequest) -> str:
     return "/"
 
 
-def _code_accepted(request: HttpRequest, form: CodeForm) -> bool:
-    """A posted, right code: the session counts as verified. A wrong one: a form error."""
+def _code_accepted(request: HttpRequest, form: CodeForm, *, event: str) -> bool:
+    """A posted, right code: the session counts as verified. A wrong one: a form error.
+    Either is logged as ``event`` (``fair.security_log``; never the code)."""
     if request.method != "POST" or not form.is_valid():
         return False
     try:
         mfa.code_verify(user=request.user, code=form.cleaned_data["code"])
     except ApplicationError as error:
         form.add_error("code", error.message)
+        security_log.mfa_refused(request, event=event, code=error.code)
         return False
     mfa.session_verified(request)
+    security_log.security_event(event, request=request, outcome="success")
     return True
 
 
@@ -57,7 +60,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
         return redirect(f"{_verify_url()}?next={_next(request)}")
     device, secret = mfa.device_pending(request.user)
     form = CodeForm(request.POST or None)
-    if _code_accepted(request, form):
+    if _code_accepted(request, form, event="mfa.setup"):
         messages.success(request, _("Two-step verification is on for your account."))
         return redirect(_next(request))
     uri = mfa.provisioning_uri(request.user, secret)
@@ -87,7 +90,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
     if device is None or device.confirmed_at is None:
         return redirect(f"{_setup_url()}?next={_next(request)}")
     form = CodeForm(request.POST or None)
-    if _code_accepted(request, form):
+    if _code_accepted(request, form, event="mfa.verify"):
         return redirect(_next(request))
     return render(request, "registration/mfa_verify.html", {"form": form, "next": _next(request)})
 

@@ -29,6 +29,7 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fair import security_log
 from fair.models import User
 
 AUTH_AT = "_cf_auth_at"
@@ -135,6 +136,7 @@ class SessionTimeoutMiddleware:
                 session_start(request, user)
             expired = session_expired(session, now)
             if expired:
+                security_log.session_timed_out(request, user, expired)
                 logout(request)
                 messages.info(request, _expired_message(expired))
             elif now - session.get(SEEN_AT, 0) >= SEEN_WRITE_EVERY:

@@ -65,6 +65,7 @@ from django.utils.translation import gettext as _
 from fair.consumers import FairJsonConsumer
 from fair.db_async import db_async
 from fair.exceptions import ApplicationError
+from fair.security_log import ws_denied
 from livestream import chat
 from livestream.chat_limits import OK, RATE_LIMITED, limiter
 from livestream.fanout import REACTION_KINDS, fanout
@@ -158,6 +159,7 @@ class LiveRoomConsumer(FairJsonConsumer):
             user=user, session_id=session_id
         )
         if self.room is None:
+            ws_denied(self, reason="not_found", close_code=CLOSE_NOT_FOUND, live_session=session_id)
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.user_id = user.pk if user is not None and user.is_authenticated else None
@@ -239,6 +241,7 @@ class LiveRoomConsumer(FairJsonConsumer):
 
     async def handle_viewers_list(self, payload: dict[str, Any]) -> None:
         if not self.room.is_staff:
+            ws_denied(self, reason="not_staff", error="forbidden", action="viewers.list")
             await self.send_error(
                 "forbidden", "Only the exhibitor's staff can see who is watching."
             )
@@ -278,6 +281,7 @@ class LiveRoomConsumer(FairJsonConsumer):
         if await self._need_sign_in():
             return True
         if not self.identity.is_moderator:
+            ws_denied(self, reason="not_moderator", error="forbidden")
             await self.send_error(
                 "forbidden", _("Only the exhibitor's staff and organisers can do that.")
             )
@@ -294,8 +298,10 @@ class LiveRoomConsumer(FairJsonConsumer):
         except ApplicationError as error:
             await self.send_error(error.code, error.message, **error.extra, **extra)
         except Http404:
+            ws_denied(self, reason="not_found", error="not_found", operation=function.__name__)
             await self.send_error("not_found", _("That does not exist."), **extra)
         except PermissionDenied as error:
+            ws_denied(self, reason="forbidden", error="forbidden", operation=function.__name__)
             detail = str(error) or _("You cannot do that.")
             await self.send_error("forbidden", detail, **extra)
         return None

@@ -68,6 +68,7 @@ from fair.consumers import FairJsonConsumer
 from fair.db_async import db_async
 from fair.exceptions import ApplicationError
 from fair.realtime import layer_message
+from fair.security_log import ws_denied
 from negotiations import events, selectors, send_batch, services
 from negotiations.events import party_group
 from negotiations.presence import presence
@@ -135,6 +136,7 @@ class NegotiationConsumer(FairJsonConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
+            ws_denied(self, reason="not_signed_in", close_code=CLOSE_SIGN_IN)
             await self.close(code=CLOSE_SIGN_IN)
             return
         self.user = user
@@ -205,6 +207,7 @@ class NegotiationConsumer(FairJsonConsumer):
             )
         except Http404:
             # One answer for "missing" and "not yours" (no existence leak).
+            ws_denied(self, reason="not_found", error="not_found", negotiation=negotiation)
             await self._error(
                 "not_found", _("No such negotiation."), negotiation=negotiation, client_id=client_id
             )

@@ -1,5 +1,5 @@
 """DRF error answers: ApplicationError and Django ValidationError become 400s with readable
-messages."""
+messages; refused access (401, 403, 404) is logged (``fair.security_log``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from fair import security_log
 from fair.exceptions import ApplicationError
+
+#: Answers logged as refused access (SECURITY J2).
+DENIED_STATUSES = frozenset({401, 403, 404})
 
 
 def exception_handler(exc, context):
@@ -29,4 +33,9 @@ def exception_handler(exc, context):
         else:
             detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
         exc = exceptions.ValidationError(detail)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code in DENIED_STATUSES:
+        security_log.api_denied(
+            context.get("request"), context.get("view"), exc, response.status_code
+        )
+    return response

@@ -114,6 +114,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "fair.session_limits.SessionTimeoutMiddleware",
     "fair.middleware.MfaRequiredMiddleware",
+    # Logs the 403/404 answers of page views (SECURITY J2; API views log their own).
+    "fair.security_log.AccessDeniedLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns lockouts raised by the login form into a response.
     "axes.middleware.AxesMiddleware",
@@ -456,6 +458,9 @@ SPECTACULAR_SETTINGS = {
 
 # Largest websocket text frame a consumer accepts (chat needs far less).
 WEBSOCKET_MAX_MESSAGE_BYTES = env_int("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024)
+# Sockets one signed-in user may hold open per endpoint (consumer), across all processes;
+# one more is refused with close code 4429 (a page opens one per endpoint it uses).
+WEBSOCKET_MAX_PER_USER = env_int("WEBSOCKET_MAX_PER_USER", 10)
 # Threads per server process for websocket consumers' database work (fair/db_async.py).
 REALTIME_DB_THREADS = env_int("REALTIME_DB_THREADS", 4)
 # Seconds those threads keep a connection open (they live as long as the process).
@@ -472,7 +477,8 @@ DASHBOARD_TICK_SECONDS = env_int("DASHBOARD_TICK_SECONDS", 5)
 
 # The site's public address, for links in emails (e.g. https://fair.example.com).
 SITE_URL = env_str("SITE_URL", "")
-# Messages per user per minute in one-to-one negotiations; Redis pool for their presence.
+# Messages per user per minute in one-to-one negotiations; Redis pool per process for their
+# presence and the count of every user's sockets (WEBSOCKET_MAX_PER_USER).
 NEGO_MESSAGES_PER_MINUTE = env_int("NEGO_MESSAGES_PER_MINUTE", 60)
 NEGO_PRESENCE_REDIS_MAX_CONNECTIONS = env_int("NEGO_PRESENCE_REDIS_MAX_CONNECTIONS", 10)
 # Most websocket sends stored in one transaction (negotiations/send_batch.py; 1: each alone).
@@ -528,12 +534,22 @@ CONTENT_SECURITY_POLICY = (
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Messages are escaped, so a client's CR/LF or ANSI escapes cannot forge or colour a line
+    # (SECURITY J3, fair.security_log).
+    "formatters": {
+        "plain": {
+            "class": "fair.security_log.EscapingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "filters": {"control_chars": {"()": "fair.security_log.ControlCharsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
+        # Security events (SECURITY J1-J2): kept at INFO whatever LOG_LEVEL says.
+        "cloudfair.security": {"level": "INFO", "filters": ["control_chars"]},
     },
 }

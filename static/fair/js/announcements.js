@@ -92,7 +92,8 @@ export function start() {
     });
     socket.addEventListener("close", (event) => {
       document.documentElement.dataset.noticesSocket = "closed";
-      if (event.code === 4401 || event.code === 4403) return;
+      // Signed out, refused, or too many of this user's sockets open (4429): no retry.
+      if (event.code === 4401 || event.code === 4403 || event.code === 4429) return;
       // Reconnect with exponential backoff and jitter (a restart must not stampede).
       attempt += 1;
       const delay = Math.min(30000, 1000 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random());

@@ -258,6 +258,9 @@ function connect(attempt = 0) {
     }
     setConnection(root.dataset.labelOffline, "closed");
     if (!pollTimer) pollTimer = setInterval(poll, 10000);
+    // Too many of this user's sockets open (4429): another try would be refused too; the
+    // figures keep coming by polling.
+    if (event.code === 4429) return;
     const delay = Math.min(30000, 1000 * 2 ** Math.min(attempt + 1, 5)) * (0.5 + Math.random());
     setTimeout(() => connect(attempt + 1), delay);
   });

@@ -12,6 +12,8 @@
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
 const KEEPALIVE_MS = 30000;
+// The user has too many sockets open at this endpoint: another try would be refused too.
+const CLOSE_TOO_MANY = 4429;
 // Thousands of open programme pages must not all refetch in the same second.
 const REFRESH_SPREAD_MS = 4000;
 const REFRESH_MIN_MS = 500;
@@ -67,8 +69,9 @@ class ProgrammeUpdates {
       }
       if (frame && EVENTS.has(frame.type)) this.scheduleRefresh();
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       window.clearInterval(this.keepalive);
+      if (event.code === CLOSE_TOO_MANY) return;
       const delay = backoffDelay(this.attempt);
       this.attempt += 1;
       window.setTimeout(() => this.connect(), delay);

@@ -26,7 +26,9 @@
 //                               asks for "?after=<seq>" so the server sends what was missed
 //   "livestream:frame"          every frame from the server, "batch" frames unpacked into
 //                               their events, in order (detail {session, frame})
-//   "livestream:open"/"close"   the socket opened / closed (it reconnects by itself)
+//   "livestream:open"/"close"   the socket opened / closed (it reconnects by itself, except
+//                               after 4404 no such room and 4429 too many of the user's
+//                               sockets open: detail {code})
 // The socket is opened on DOMContentLoaded, which fires only after every deferred and module
 // script of the page has run: a script loaded after this one (chat.js) has its listeners in
 // place before the first frame arrives, whatever order the files download in.
@@ -52,6 +54,7 @@ const BACKOFF_MAX_MS = 30000;
 const KEEPALIVE_MS = 30000;
 const VIEWERS_LIST_MS = 15000;
 const CLOSE_NOT_FOUND = 4404;
+const CLOSE_TOO_MANY = 4429;
 
 function text(root, key, values = {}) {
   const template = root.dataset[key] || TEXT_DEFAULTS[key] || "";
@@ -171,7 +174,7 @@ class Room {
     this.clearTimers();
     this.socket = null;
     this.dispatch("livestream:close", { code: event.code });
-    if (this.stopped || event.code === CLOSE_NOT_FOUND) return;
+    if (this.stopped || event.code === CLOSE_NOT_FOUND || event.code === CLOSE_TOO_MANY) return;
     if (!this.lostNoticeShown && this.attempt >= 2) {
       this.announce(text(this.root, "textReconnecting"));
       this.lostNoticeShown = true;

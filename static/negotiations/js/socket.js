@@ -13,12 +13,14 @@
 //   socket.ready     // true between "nego.ready" and the next close
 //
 // The socket opens on the first subscribe (never on import). A "batch" frame is unpacked.
-// Close code 4401 (signed out) stops reconnecting.
+// Close codes 4401 (signed out) and 4429 (the user has too many sockets open: another tab
+// would only be refused again) stop reconnecting.
 
 const KEEPALIVE_MS = 30000;
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
 export const CLOSE_SIGN_IN = 4401;
+export const CLOSE_TOO_MANY = 4429;
 const DEFAULT_PATH = "/ws/negotiations/";
 const KEY = Symbol.for("cloudfair.negotiations.socket");
 
@@ -109,7 +111,7 @@ class SharedSocket {
       window.clearInterval(this.keepalive);
       this.socket = null;
       this.ready = false;
-      if (event.code === CLOSE_SIGN_IN) this.stopped = true;
+      if (event.code === CLOSE_SIGN_IN || event.code === CLOSE_TOO_MANY) this.stopped = true;
       this.emit("onClose", event.code);
       if (this.stopped) return;
       const delay = backoffDelay(this.attempt);
