@@ -174,7 +174,17 @@ class Room {
     this.clearTimers();
     this.socket = null;
     this.dispatch("livestream:close", { code: event.code });
-    if (this.stopped || event.code === CLOSE_NOT_FOUND || event.code === CLOSE_TOO_MANY) return;
+    if (event.code === CLOSE_TOO_MANY) {
+      // Refused for this user's number of open sockets: retrying would be refused again.
+      const note = document.createElement("p");
+      note.className = "notice";
+      note.setAttribute("role", "alert");
+      note.dataset.tooMany = "";
+      note.textContent = text(this.root, "textTooMany");
+      this.root.prepend(note);
+      return;
+    }
+    if (this.stopped || event.code === CLOSE_NOT_FOUND) return;
     if (!this.lostNoticeShown && this.attempt >= 2) {
       this.announce(text(this.root, "textReconnecting"));
       this.lostNoticeShown = true;

@@ -31,7 +31,7 @@
 //   new messages at most once every few seconds; errors about one's own actions are announced.
 
 import { newClientId, Outbox } from "../../fair/js/outbox.js";
-import { CLOSE_SIGN_IN, negoSocket } from "./socket.js";
+import { CLOSE_SIGN_IN, CLOSE_TOO_MANY, negoSocket } from "./socket.js";
 
 export { newClientId } from "../../fair/js/outbox.js";
 export { backoffDelay } from "./socket.js";
@@ -297,6 +297,8 @@ class NegotiationRoom {
     this.outbox.hold();
     if (code === CLOSE_SIGN_IN) {
       this.showStatus(this.text("textSignedOut"), { sticky: true });
+    } else if (code === CLOSE_TOO_MANY) {
+      this.showStatus(this.text("textTooMany"), { sticky: true });
     } else if (this.connection.attempt >= 1) {
       this.showStatus(this.text("textReconnecting"), { sticky: true });
     }
