@@ -109,6 +109,7 @@ class FairJsonConsumer(AsyncWebsocketConsumer):
             key = user_sockets_key(f"sockets:{type(self).__name__}", user.pk)
             limit = settings.WEBSOCKET_MAX_PER_USER
             if not await user_sockets.add(key, self.channel_name, limit=limit):
+                ws_denied(self, reason="too_many_sockets", close_code=CLOSE_TOO_MANY)
                 await super().accept()
                 await super().close(code=CLOSE_TOO_MANY)
                 raise StopConsumer
@@ -317,6 +318,7 @@ class _SessionWatch:
             self._forget(consumer)
         for consumer in close:
             if self._forget(consumer):  # not closed by its client meanwhile
+                ws_denied(consumer, reason="session_ended", close_code=CLOSE_SIGN_IN)
                 with contextlib.suppress(Exception):
                     await consumer.close(code=CLOSE_SIGN_IN)
 

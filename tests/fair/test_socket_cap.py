@@ -131,7 +131,17 @@ async def close_all(sockets) -> None:
 # --- The cap through the consumers ------------------------------------------------------------
 
 
-async def test_cap_eleventh_socket_of_a_user_at_one_endpoint_refused_with_4429(counted_in):
+def _denials(caplog) -> list[tuple]:
+    """The security log's denials: (reason, close code, consumer)."""
+    return [
+        (r.security["reason"], r.security.get("close_code"), r.security["consumer"])
+        for r in caplog.records
+        if r.name == "cloudfair.security" and r.security["event"] == "authz.denied"
+    ]
+
+
+async def test_cap_eleventh_socket_of_a_user_at_one_endpoint_refused_with_4429(counted_in, caplog):
+    caplog.set_level("INFO", logger="cloudfair.security")
     anne = await sync_to_async(_signed_in)()
     assert settings.WEBSOCKET_MAX_PER_USER == 10
     sockets = [await open_socket(HEALTH, anne) for _ in range(10)]
@@ -141,6 +151,8 @@ async def test_cap_eleventh_socket_of_a_user_at_one_endpoint_refused_with_4429(c
         assert await refused(HEALTH, anne) == TOO_MANY
         assert await refused(HEALTH, anne) == TOO_MANY
 
+        # Each refusal is in the security log (SECURITY J2), the ten that opened are not.
+        assert _denials(caplog) == [("too_many_sockets", CLOSE_TOO_MANY, "HealthConsumer")] * 2
         assert counted(HEALTH, anne) == 10
         assert [await answers(socket) for socket in sockets] == [True] * 10
     finally:
@@ -205,7 +217,7 @@ async def test_cap_logout_closing_the_users_sockets_gives_their_places_back_at_o
         await close_all(sockets)
 
 
-async def test_cap_session_timeout_closing_sockets_gives_their_places_back(reference_data):
+async def test_cap_session_timeout_closing_sockets_gives_their_places_back(reference_data, caplog):
     """The session watch (SECURITY C3; called directly here) closes an organiser's sockets
     once the session is idle too long: their places are free again."""
     organiser = await sync_to_async(_signed_in)(make_organiser)
@@ -218,7 +230,9 @@ async def test_cap_session_timeout_closing_sockets_gives_their_places_back(refer
             store.save()
 
         await sync_to_async(idle_for_31_minutes)()
+        caplog.set_level("INFO", logger="cloudfair.security")
         await session_watch.check()
+        assert _denials(caplog) == [("session_ended", CLOSE_SIGN_IN, "HealthConsumer")] * 10
 
         for socket in sockets:
             closed = await socket.receive_output(timeout=3)
