@@ -63,18 +63,16 @@ def sign_in(
     new_context: Callable[..., BrowserContext], *, email: str, path: str
 ) -> tuple[Page, BrowserProblems]:
     """A fresh browser context logs in and lands on ``path``. The first page of a browser
-    session reports the time zone (and reloads only when no field has focus, which the log-in
-    form's has): once it is reported, the log-in page is opened again, in the reader's zone,
-    and its form used."""
+    session reports the time zone and reloads itself (nothing typed yet): the form is used
+    once the reloaded page, in the reader's zone, is there (opening the page again instead
+    could collide with that reload)."""
     page = new_context().new_page()
     problems = watch(page)
-    login = f"/accounts/login/?next={path}"
-    page.goto(login)
-    page.wait_for_function("() => sessionStorage.getItem('cloudfair.tzReported') !== null")
-    page.goto(login)
+    page.goto(f"/accounts/login/?next={path}")
     expect(page.locator("body")).to_have_attribute(
         "data-time-zone-source", re.compile(r"^(browser|profile)$")
     )
+    page.wait_for_load_state()
     page.get_by_label(re.compile(r"^Email:?$")).fill(email)
     page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
