@@ -4,46 +4,29 @@ closed with 4404 at the handshake and a moderation attempt answered ``forbidden`
 
 from __future__ import annotations
 
-import importlib
 from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
 from fair.asgi import application
 from fair.security_log import LOGGER_NAME
 from livestream import services
-from tests.e2e.conftest import REFERENCE_DATA_MIGRATIONS
 from tests.exhibitors.factories import make_exhibitor, owner_of
 from tests.factories import make_buyer
+from tests.livestream.test_chat_consumer import (  # noqa: F401 (autouse fixtures)
+    _close_thread_connections,
+    _quiet_timers,
+    reference_data,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SAME_ORIGIN = (b"origin", b"http://testserver")
-
-
-@pytest.fixture(autouse=True)
-def reference_data(transactional_db) -> None:
-    from django.apps import apps
-
-    for module_name, function_name in REFERENCE_DATA_MIGRATIONS:
-        getattr(importlib.import_module(module_name), function_name)(apps, None)
-
-
-@pytest.fixture(autouse=True)
-def _quiet_timers(settings):
-    settings.LIVE_VIEWERS_INTERVAL = 30
-
-
-@pytest.fixture(autouse=True)
-async def _close_thread_connections():
-    yield
-    await sync_to_async(connections.close_all)()
 
 
 def _room_and_buyer() -> tuple[int, object]:

@@ -115,25 +115,25 @@ async def test_buyer_at_the_organisers_dashboard_socket_refused_with_4403_is_log
     ]
 
 
-async def test_someone_elses_room_answers_not_found_and_each_refusal_is_logged(caplog):
-    cast = await sync_to_async(Cast)()
-    socket = await _socket(PATH, cast.other_buyer)
+async def _resume_and_send(user, room_id: int, body: str) -> tuple[dict, dict]:
+    """A socket of ``user`` asks for ``room_id``'s history, then sends into it: both answers."""
+    socket = await _socket(PATH, user)
     assert (await socket.connect())[0] is True
     assert (await socket.receive_json_from(timeout=3))["type"] == "nego.ready"
     try:
-        await socket.send_json_to({"type": "nego.resume", "negotiation": cast.room.pk, "after": 0})
+        await socket.send_json_to({"type": "nego.resume", "negotiation": room_id, "after": 0})
         resumed = await socket.receive_json_from(timeout=3)
         await socket.send_json_to(
-            {
-                "type": "nego.send",
-                "negotiation": cast.room.pk,
-                "client_id": client_id(),
-                "body": "Let me in",
-            }
+            {"type": "nego.send", "negotiation": room_id, "client_id": client_id(), "body": body}
         )
-        sent = await socket.receive_json_from(timeout=3)
+        return resumed, await socket.receive_json_from(timeout=3)
     finally:
         await socket.disconnect()
+
+
+async def test_someone_elses_room_answers_not_found_and_each_refusal_is_logged(caplog):
+    cast = await sync_to_async(Cast)()
+    resumed, sent = await _resume_and_send(cast.other_buyer, cast.room.pk, "Let me in")
 
     assert (resumed["code"], sent["code"]) == ("not_found", "not_found")
     refusal = {
@@ -154,23 +154,7 @@ async def test_someone_elses_room_answers_not_found_and_each_refusal_is_logged(c
 
 async def test_a_partys_own_room_actions_log_no_denial(caplog):
     cast = await sync_to_async(Cast)()
-    socket = await _socket(PATH, cast.buyer)
-    assert (await socket.connect())[0] is True
-    assert (await socket.receive_json_from(timeout=3))["type"] == "nego.ready"
-    try:
-        await socket.send_json_to({"type": "nego.resume", "negotiation": cast.room.pk, "after": 0})
-        resumed = await socket.receive_json_from(timeout=3)
-        await socket.send_json_to(
-            {
-                "type": "nego.send",
-                "negotiation": cast.room.pk,
-                "client_id": client_id(),
-                "body": "Hi",
-            }
-        )
-        acked = await socket.receive_json_from(timeout=3)
-    finally:
-        await socket.disconnect()
+    resumed, acked = await _resume_and_send(cast.buyer, cast.room.pk, "Hi")
 
     assert (resumed["type"], acked["type"]) == ("nego.history", "nego.ack")
     assert denials(caplog) == []
